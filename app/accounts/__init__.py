@@ -1,0 +1,1 @@
+"""Accounts: citizens, staff and agency users, their roles and districts."""

@@ -1,0 +1,1 @@
+"""Public pages: home, health check; no sign-in needed."""
