@@ -59,10 +59,12 @@ def _resolve_paths(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     # Every blueprint is listed here, explicitly, so the app's surface is visible in one place.
     from app.accounts.views import bp as accounts_bp
+    from app.forms.views import bp as forms_bp
     from app.public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(forms_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -82,5 +84,7 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from app.demo import demo_cli
+    from app.forms.cli import forms_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(forms_cli)

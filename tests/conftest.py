@@ -184,7 +184,7 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(scope="session")
-def live_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def live_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app with its own committed database, for pages a real browser drives."""
     url = database_url
     if url.startswith("sqlite"):
@@ -193,7 +193,9 @@ def live_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Fla
     application = create_app(config)
     with application.app_context():
         db.create_all()
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
