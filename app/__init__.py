@@ -11,6 +11,7 @@ from app import config as settings
 from app.db import db, engine_options
 from app.extensions import babel, csrf, login_manager, migrate
 from app.i18n import init_i18n, select_locale
+from app.jobs import celery_init_app
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     init_i18n(app)
+    celery_init_app(app)
+    _register_models()
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_commands(app)
@@ -54,6 +57,16 @@ def _resolve_paths(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["PROCESSES_DIR"] = app.config["PROCESSES_DIR"] or str(PROJECT_ROOT / "processes")
     app.config["FORMS_DIR"] = app.config["FORMS_DIR"] or str(PROJECT_ROOT / "forms")
+
+
+def _register_models() -> None:
+    # Import every domain's models so the metadata (and Alembic) sees all tables.
+    import app.accounts.models
+    import app.cases.models
+    import app.certificates.models
+    import app.forms.models
+    import app.notifications.models
+    import app.processes.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -83,8 +96,12 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from app.cases.cli import engine_cli
     from app.demo import demo_cli
     from app.forms.cli import forms_cli
+    from app.processes.cli import processes_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(forms_cli)
+    app.cli.add_command(processes_cli)
+    app.cli.add_command(engine_cli)

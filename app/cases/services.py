@@ -1,0 +1,229 @@
+"""Case use cases: start, complete a task, deliver a message, fire timers, retry, migrate.
+
+Each takes the actor and already-validated values, may add and flush, and never commits:
+the route, CLI command or job that called it commits once (or rolls back on an exception).
+Callers lock the case row first (`lock_case`), so two workers never step the same case.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.accounts.models import District, User
+from app.cases import workflow as bridge
+from app.cases.models import Case, CaseStatus, CaseTask, MessageWait, TaskState
+from app.db import db
+from app.persian.identifiers import new_tracking_code
+from app.processes.models import ProcessVersion
+from engine import MigrationDiff, StepResult, TaskNotFound, TaskNotReady, diff_versions, migrate
+
+
+class CaseConflict(Exception):
+    """The case changed since the user loaded it; nothing was saved."""
+
+
+class NotAllowed(Exception):
+    """The actor may not do this to this case."""
+
+
+class NoWaitingCase(LookupError):
+    """No case waits for this message with this correlation key."""
+
+
+def lock_case(case_id: int) -> Case | None:
+    """Load a case and lock its row until the transaction ends (a no-op lock on SQLite)."""
+    # Lock only the case row: its process version is shared by every case on that version.
+    return db.session.get(
+        Case, case_id, with_for_update={"of": Case.__table__}, populate_existing=True
+    )
+
+
+def _unused_tracking_code(district: District | None) -> str:
+    prefix = district.code if district is not None else "00"
+    while True:
+        code = new_tracking_code(prefix)
+        if not db.session.scalar(select(Case.id).where(Case.tracking_code == code)):
+            return code
+
+
+def start_case(
+    version: ProcessVersion,
+    *,
+    applicant: User | None,
+    district: District | None,
+    data: dict[str, Any],
+    actor: User | None,
+) -> Case:
+    """Open a case on this process version and run it until it first waits."""
+    case = Case(
+        tracking_code=_unused_tracking_code(district),
+        process_key=version.process_key,
+        process_version=version,
+        status=CaseStatus.ACTIVE,
+        applicant=applicant,
+        district=district,
+        workflow_state=b"",
+        serializer_version="",
+    )
+    db.session.add(case)
+    db.session.flush()  # the case id ties history, tasks and connector records to it
+    start_data = {"tracking_code": case.tracking_code, **data}
+    workflow = bridge.start_workflow(
+        case, start_data, bridge.actor_for(actor.id if actor else None)
+    )
+    bridge.save_workflow(case, workflow, workflow.last_result)
+    db.session.flush()
+    return case
+
+
+def open_task(case: Case, engine_task_id: str) -> CaseTask:
+    """The open task row of a case.
+
+    :raises TaskNotReady: when the task was completed or withdrawn meanwhile.
+    """
+    for row in case.tasks:
+        if row.engine_task_id == engine_task_id:
+            if row.state != TaskState.OPEN:
+                raise TaskNotReady(f"task {engine_task_id} is {row.state.value}")
+            return row
+    raise TaskNotFound(f"case {case.tracking_code} has no task {engine_task_id}")
+
+
+def may_work_on(actor: User, case: Case, task: CaseTask) -> bool:
+    """Whether the actor may complete this task: the applicant in citizen lanes, else the lane's role."""
+    if task.lane in bridge.citizen_lanes():
+        return case.applicant_id == actor.id
+    if task.lane not in actor.role_codes:
+        return False
+    return case.district is None or case.district in actor.districts
+
+
+def complete_task(
+    case: Case,
+    engine_task_id: str,
+    answers: dict[str, Any],
+    *,
+    actor: User,
+    expected_version: int,
+) -> StepResult:
+    """Complete a human task with validated answers and run the process until it waits again.
+
+    :raises CaseConflict: when the case changed since the actor loaded it (stale version).
+    :raises NotAllowed: when the actor does not hold the task's lane or case.
+    :raises TaskNotReady: when the task was completed or withdrawn meanwhile.
+    """
+    if case.version_id != expected_version:
+        raise CaseConflict(case.tracking_code)
+    task = open_task(case, engine_task_id)
+    if not may_work_on(actor, case, task):
+        raise NotAllowed(task.lane)
+    workflow = bridge.load_workflow(case)
+    with bridge.running_for(case):
+        result = workflow.complete(engine_task_id, answers, actor=bridge.actor_for(actor.id))
+    # An incident that rolled the operation back leaves the task ready: it is not completed.
+    if all(ready.id != engine_task_id for ready in workflow.human_tasks()):
+        task.state = TaskState.COMPLETED
+        task.completed_by_id = actor.id
+        task.completed_at = bridge.utc_now()
+    bridge.save_workflow(case, workflow, result)
+    return result
+
+
+def waiting_case(message_name: str, correlation_key: str) -> Case:
+    """The case waiting for this message under this correlation key, locked.
+
+    :raises NoWaitingCase: when no case waits for it.
+    """
+    case_id = db.session.scalar(
+        select(MessageWait.case_id).where(
+            MessageWait.message_name == message_name,
+            MessageWait.correlation_key == correlation_key,
+        )
+    )
+    case = lock_case(case_id) if case_id is not None else None
+    if case is None:
+        raise NoWaitingCase(f"no case waits for {message_name} with key {correlation_key}")
+    return case
+
+
+def deliver_message(case: Case, message_name: str, payload: dict[str, Any]) -> StepResult:
+    """Hand a message (payment confirmed, agency answered…) to the waiting case.
+
+    :raises NotWaitingForMessage: when the case does not (or no longer) wait for it.
+    """
+    workflow = bridge.load_workflow(case)
+    with bridge.running_for(case):
+        result = workflow.send_message(message_name, payload, actor=bridge.SYSTEM_ACTOR)
+    bridge.save_workflow(case, workflow, result)
+    return result
+
+
+def due_case_ids(now: datetime, limit: int = 500) -> list[int]:
+    """Cases with a timer due by `now`, oldest first: the only ones a sweep touches."""
+    statement = (
+        select(Case.id)
+        .where(
+            Case.next_timer_at.is_not(None),
+            Case.next_timer_at <= now,
+            # A case with an open incident waits for an operator, not for its timers.
+            Case.status != CaseStatus.INCIDENT,
+        )
+        .order_by(Case.next_timer_at)
+        .limit(limit)
+    )
+    return list(db.session.scalars(statement))
+
+
+def fire_due_timers(case: Case, now: datetime) -> StepResult | None:
+    """Fire the case's due timers and run what they release; None when nothing was due.
+
+    Safe to call twice: a second sweep finds the timers already fired.
+    """
+    if case.next_timer_at is None or _as_utc(case.next_timer_at) > now:
+        return None
+    workflow = bridge.load_workflow(case)
+    with bridge.running_for(case):
+        result = workflow.fire_due_timers(now)
+    bridge.save_workflow(case, workflow, result)
+    return result
+
+
+def retry_incident(case: Case, *, actor: User) -> StepResult:
+    """Run the failed step again (after a fix); the incident closes when it succeeds.
+
+    :raises NothingToRetry: when the case has no incident.
+    :raises IncidentNotRetryable: for a BPMN error the model did not catch (dismiss it instead).
+    """
+    workflow = bridge.load_workflow(case)
+    with bridge.running_for(case):
+        result = workflow.retry()
+    bridge.save_workflow(case, workflow, result)
+    return result
+
+
+def migration_diff(case: Case, target: ProcessVersion) -> MigrationDiff:
+    """What moving the case to another version would change (a dry run; nothing is saved)."""
+    return diff_versions(bridge.load_workflow(case), bridge.compiled(target))
+
+
+def migrate_case(case: Case, target: ProcessVersion, *, actor: User | None) -> StepResult:
+    """Move a running case to another version of its process.
+
+    :raises MigrationBlocked: when the diff shows the move would lose work.
+    """
+    workflow = migrate(
+        bridge.load_workflow(case),
+        bridge.compiled(target),
+        actor=bridge.actor_for(actor.id if actor else None),
+    )
+    case.process_version = target
+    bridge.save_workflow(case, workflow, workflow.last_result)
+    return workflow.last_result
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they were stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,221 @@
+"""The bridge between the app and engine/: the only app module that imports the engine.
+
+It owns the shared Runtime (calendar, connectors, sandbox), turns stored process versions
+into compiled processes, and keeps a case's columns, task rows and message waits in step
+with its workflow after every engine operation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete
+
+from app.cases.models import Case, CaseEvent, CaseStatus, CaseTask, MessageWait, TaskState
+from app.db import db
+from app.processes.models import ProcessVersion
+from engine import (
+    SERIALIZER_VERSION,
+    CompiledProcess,
+    ConnectorRegistry,
+    HumanTask,
+    ProcessLibrary,
+    ProcessPackage,
+    Runtime,
+    StepResult,
+    ValidationIssue,
+    WorkCalendar,
+    Workflow,
+    compile_package,
+    validate_package,
+)
+
+#: The actor string the engine records for automatic work (timers, sweeps).
+SYSTEM_ACTOR = "system"
+
+#: The case an engine operation is running for, so connectors can tie their records to it.
+current_case: ContextVar[Case | None] = ContextVar("current_case", default=None)
+
+
+def actor_for(user_id: int | None) -> str:
+    """The engine's actor string for a user (or the system)."""
+    return f"user:{user_id}" if user_id is not None else SYSTEM_ACTOR
+
+
+def user_id_of(actor: str) -> int | None:
+    """The user id inside an actor string, or None for the system."""
+    prefix, _, rest = actor.partition(":")
+    return int(rest) if prefix == "user" and rest.isdigit() else None
+
+
+# --- The shared runtime and the analysts' files ---------------------------------------------
+
+
+def role_catalogue() -> dict[str, dict[str, Any]]:
+    """The role codes lanes may use, with their names (processes/roles.json)."""
+    path = Path(current_app.config["PROCESSES_DIR"]) / "roles.json"
+    roles: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["roles"]
+    return roles
+
+
+def citizen_lanes() -> frozenset[str]:
+    """Lanes whose tasks the applicant does: while one is open, the case waits for the citizen."""
+    return frozenset(code for code, role in role_catalogue().items() if role.get("citizen"))
+
+
+def runtime() -> Runtime:
+    """The app's one Runtime: working calendar, registered connectors and sandbox limits."""
+    existing = current_app.extensions.get("parvaneh.runtime")
+    if existing is None:
+        from app.cases.connectors import register_connectors
+
+        registry = ConnectorRegistry()
+        register_connectors(registry)
+        calendar = WorkCalendar(thursday_closed=current_app.config.get("THURSDAY_CLOSED", True))
+        existing = Runtime(calendar=calendar, connectors=registry)
+        current_app.extensions["parvaneh.runtime"] = existing
+    return existing  # type: ignore[no-any-return]
+
+
+def library() -> ProcessLibrary:
+    """The process packages and forms on disk, as the analysts edit them."""
+    return ProcessLibrary(current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"])
+
+
+def validate(package: ProcessPackage) -> list[ValidationIssue]:
+    """Every problem in a package: BPMN/DMN, lanes, forms, scripts, loops, layout."""
+    return validate_package(
+        package.files,
+        key=package.key,
+        form_exists=lambda key: key in package.forms,
+        known_roles=role_catalogue().keys(),
+        connectors=runtime().connectors,
+    )
+
+
+def compiled(version: ProcessVersion) -> CompiledProcess:
+    """The compiled process of a stored version (cached by content inside the engine)."""
+    files = {name: text.encode("utf-8") for name, text in version.files.items()}
+    return compile_package(files, key=version.process_key)
+
+
+# --- Running a case's workflow ----------------------------------------------------------------
+
+
+@contextmanager
+def running_for(case: Case) -> Iterator[None]:
+    """Mark the case the engine works for, for the connectors it calls."""
+    token = current_case.set(case)
+    try:
+        yield
+    finally:
+        current_case.reset(token)
+
+
+def start_workflow(case: Case, data: dict[str, Any], actor: str) -> Workflow:
+    """Start the case's process with its initial data; runs until the process waits."""
+    with running_for(case):
+        return Workflow.start(
+            compiled(case.process_version), data, actor=actor, runtime=runtime(), now=utc_now()
+        )
+
+
+def load_workflow(case: Case) -> Workflow:
+    """Restore a case's workflow exactly as stored, with the sandbox re-attached."""
+    return Workflow.load(compiled(case.process_version), case.workflow_state, runtime=runtime())
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def save_workflow(case: Case, workflow: Workflow, result: StepResult) -> None:
+    """Store the engine state on the case, mirror its tasks and waits, and append history."""
+    now = utc_now()
+    case.workflow_state = workflow.dump()
+    case.serializer_version = SERIALIZER_VERSION
+    case.next_timer_at = workflow.next_timer_at()
+    case.incident = workflow.incident.to_dict() if workflow.incident else None
+    case.outcome = workflow.outcome
+    human_tasks = workflow.human_tasks()
+    case.current_step = "، ".join(workflow.current_steps())[:200]
+    case.status = _status_of(workflow, human_tasks)
+    if workflow.is_completed and case.completed_at is None:
+        case.completed_at = now
+    _sync_tasks(case, human_tasks, now)
+    _sync_message_waits(case, workflow.waiting_messages())
+    _append_history(case, result)
+    case.due_at = min((t.due_at for t in human_tasks if t.due_at), default=None)
+
+
+def _status_of(workflow: Workflow, human_tasks: list[HumanTask]) -> CaseStatus:
+    if workflow.incident is not None:
+        return CaseStatus.INCIDENT
+    if workflow.is_completed:
+        return CaseStatus.COMPLETED
+    lanes = {task.lane for task in human_tasks}
+    if lanes and lanes <= citizen_lanes():
+        return CaseStatus.WAITING_CITIZEN
+    if not human_tasks:
+        return CaseStatus.WAITING_EVENT
+    return CaseStatus.ACTIVE
+
+
+def _sync_tasks(case: Case, human_tasks: list[HumanTask], now: datetime) -> None:
+    ready = {task.id: task for task in human_tasks}
+    for row in case.tasks:
+        if row.state == TaskState.OPEN and row.engine_task_id not in ready:
+            # Completed through complete_task, or withdrawn by a timer, message or migration.
+            row.state = TaskState.CANCELLED
+            row.completed_at = now
+    known = {row.engine_task_id for row in case.tasks}
+    for task in human_tasks:
+        if task.id in known:
+            row = next(r for r in case.tasks if r.engine_task_id == task.id)
+            row.due_at = task.due_at
+            continue
+        case.tasks.append(
+            CaseTask(
+                engine_task_id=task.id,
+                element_id=task.element_id,
+                name=task.name[:200],
+                lane=task.lane or "",
+                form_key=task.form_key,
+                state=TaskState.OPEN,
+                created_at=task.ready_since,
+                due_at=task.due_at,
+            )
+        )
+
+
+def _sync_message_waits(case: Case, waiting: list[str]) -> None:
+    db.session.execute(delete(MessageWait).where(MessageWait.case_id == case.id))
+    for name in sorted(set(waiting)):
+        db.session.add(
+            MessageWait(case_id=case.id, message_name=name, correlation_key=case.tracking_code)
+        )
+
+
+def _append_history(case: Case, result: StepResult) -> None:
+    for entry in result.history:
+        db.session.add(
+            CaseEvent(
+                case_id=case.id,
+                kind=entry.kind,
+                actor_id=user_id_of(entry.actor),
+                element_id=entry.element_id,
+                title=(entry.element_name or "")[:200],
+                data=dict(entry.data),
+                detail=str(entry.data.get("message", ""))
+                if entry.kind == "incident_opened"
+                else "",
+                created_at=entry.at,
+            )
+        )

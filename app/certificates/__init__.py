@@ -1,0 +1,1 @@
+"""Documents the processes issue: permits, certificates, inquiry answers."""
