@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # Compiled message catalogues are build output: made from the .po files, never committed.
+# app/translations is the shared catalogue; a domain may keep its own in app/<domain>/translations.
 translations: $(STAMP)
-	$(BIN)/pybabel -q compile --use-fuzzy -d app/translations
+	@for dir in app/translations app/*/translations; do \
+	  [ -d "$$dir" ] && $(BIN)/pybabel -q compile --use-fuzzy -d "$$dir" || true; \
+	done
 
 demo: $(STAMP) translations
 	$(FLASK) db upgrade
@@ -37,10 +40,21 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Refresh the catalogues after changing user-facing text: extract, then merge into each locale.
+# Refresh a catalogue after changing user-facing text: extract, then merge into each locale.
+# `make messages` for the shared one; `make messages DOMAIN=portal` for app/portal/translations.
+ifdef DOMAIN
+CATALOGUE := app/$(DOMAIN)/translations
+SOURCES := app/$(DOMAIN)
+else
+CATALOGUE := app/translations
+SOURCES := app
+endif
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+	mkdir -p $(CATALOGUE)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(CATALOGUE)/messages.pot --no-location --sort-output $(SOURCES)
+	test -f $(CATALOGUE)/fa/LC_MESSAGES/messages.po \
+	  || $(BIN)/pybabel init -i $(CATALOGUE)/messages.pot -d $(CATALOGUE) -l fa
+	$(BIN)/pybabel update -i $(CATALOGUE)/messages.pot -d $(CATALOGUE) --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

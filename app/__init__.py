@@ -33,9 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app, db, directory=str(PROJECT_ROOT / "app" / "migrations"), render_as_batch=True
     )
     babel.init_app(
-        app,
-        locale_selector=select_locale,
-        default_translation_directories=str(PROJECT_ROOT / "app" / "translations"),
+        app, locale_selector=select_locale, default_translation_directories=_catalogue_dirs()
     )
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -51,6 +49,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     return app
+
+
+def _catalogue_dirs() -> str:
+    # The shared catalogue plus one per domain (app/<domain>/translations), so each domain
+    # keeps its own Persian texts beside its code.
+    dirs = [PROJECT_ROOT / "app" / "translations", *sorted(PROJECT_ROOT.glob("app/*/translations"))]
+    return ";".join(str(d) for d in dirs)
 
 
 def _resolve_paths(app: Flask) -> None:
