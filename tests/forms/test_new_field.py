@@ -67,7 +67,10 @@ def test_a_new_field_in_a_copied_form_file_is_rendered_and_validated(
         ("#field-landline", "تلفن ثابت ۱۱ رقم است و با ۰ شروع می‌شود.")
     ]
     response = client.post(response.request.path, data={**APPLICANT, "landline": "04133334444"})
-    draft_page = client.get(response.headers["Location"].replace("/2", "/1"))
+    # The next page is /…/<draft>/2; go back to page 1 (only the last segment, not the draft id).
+    next_page, _, page_number = response.headers["Location"].rpartition("/")
+    assert page_number == "2"
+    draft_page = client.get(f"{next_page}/1")
     assert response.status_code == 302
     assert "04133334444" in draft_page.get_data(as_text=True)
 
