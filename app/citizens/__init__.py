@@ -1,0 +1,1 @@
+"""Citizens: sign-in by mobile and one-time code, profile, legal persons and attorneys."""

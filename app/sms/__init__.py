@@ -1,0 +1,1 @@
+"""SMS: one interface, a real HTTP adapter and a development backend with an inbox page."""
