@@ -1,0 +1,1 @@
+"""The citizens' portal: service catalogue, filing, my cases, the case page and the public lookup."""

@@ -1,0 +1,730 @@
+"""Portal use cases: publish services, file a request task by task, show a case, look one up.
+
+Every function takes the citizen as an argument and never commits; the portal's routes do.
+Nothing here knows a process's element ids: steps, lanes, forms and texts come from the
+deployed version (BPMN, service card, forms) and the case's mirrored rows.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload, load_only
+
+from app.accounts.models import District, User
+from app.cases import services as cases
+from app.cases import workflow as bridge
+from app.cases.connectors import render_notification
+from app.cases.models import Case, CaseEvent, CaseStatus, CaseTask, TaskState
+from app.citizens.services import represented_owner_ids
+from app.db import db
+from app.documents.models import Document
+from app.documents.services import case_documents
+from app.forms.definitions import FormDefinition, load_form, parse_definition
+from app.forms.models import DraftStatus, FormDraft
+from app.forms.services import Owner, find_submission, start_draft, submit_draft
+from app.i18n import localized
+from app.notifications.models import Notification
+from app.portal.models import TaskDraft
+from app.processes.models import ProcessVersion
+from app.processes.services import latest_version
+
+#: The service card's notification sent when a request reaches the municipality, unless the
+#: process already sends one itself.
+SUBMITTED_EVENT = "submitted"
+
+# Lines of the history a citizen sees; the rest (scripts, decisions) is internal bookkeeping.
+PUBLIC_EVENT_KINDS = frozenset(
+    {"process_started", "message_received", "timer_fired", "milestone_reached", "process_completed"}
+)
+
+# Script tasks are the process's own bookkeeping (counters, defaults), not steps anyone takes.
+INTERNAL_STEP_TYPES = frozenset({"scriptTask"})
+
+BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+
+
+# --- Cached facts: roles and what the BPMN says about its elements ------------------------------
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The role catalogue's names and which lanes are the citizen's."""
+
+    names: dict[str, Any]
+    citizen: frozenset[str]
+
+    def name(self, lane: str) -> str:
+        """A lane's role name in the page's language (the code when unknown)."""
+        return localized(self.names.get(lane, {})) or lane
+
+
+_roles_cache: dict[tuple[str, int], Roles] = {}
+
+
+def roles() -> Roles:
+    """processes/roles.json, read again only when the file changes (pages ask on every view)."""
+    path = Path(current_app.config["PROCESSES_DIR"]) / "roles.json"
+    key = (str(path), path.stat().st_mtime_ns)
+    cached = _roles_cache.get(key)
+    if cached is None:
+        catalogue = bridge.role_catalogue()
+        cached = Roles(
+            names=catalogue,
+            citizen=frozenset(code for code, role in catalogue.items() if role.get("citizen")),
+        )
+        _roles_cache.clear()
+        _roles_cache[key] = cached
+    return cached
+
+
+@dataclass(frozen=True)
+class BpmnFacts:
+    """Names and documentation of a version's BPMN elements, by element id."""
+
+    names: dict[str, str]
+    documentation: dict[str, str]
+
+
+_facts_cache: dict[str, BpmnFacts] = {}
+
+
+def bpmn_facts(version: ProcessVersion) -> BpmnFacts:
+    """What the version's BPMN says about its elements, parsed once per version."""
+    cached = _facts_cache.get(version.content_hash)
+    if cached is None:
+        cached = _parse_facts(version.files.get("process.bpmn", ""))
+        if len(_facts_cache) > 64:
+            _facts_cache.clear()
+        _facts_cache[version.content_hash] = cached
+    return cached
+
+
+def _parse_facts(xml: str) -> BpmnFacts:
+    if not xml:
+        return BpmnFacts({}, {})
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(xml.encode("utf-8"), parser)
+    names: dict[str, str] = {}
+    docs: dict[str, str] = {}
+    for node in root.iter():
+        element_id = node.get("id") if isinstance(node.tag, str) else None
+        if element_id and node.get("name"):
+            names[element_id] = node.get("name")
+    for node in root.iterfind(".//bpmn:documentation", BPMN_NS):
+        owner = node.getparent()
+        if owner is not None and owner.get("id") and node.text:
+            docs[owner.get("id")] = node.text.strip()
+    return BpmnFacts(names, docs)
+
+
+def light_version() -> Any:
+    """Load a case's process version without files, forms and card (read through caches)."""
+    return joinedload(Case.process_version).load_only(
+        ProcessVersion.id,
+        ProcessVersion.process_key,
+        ProcessVersion.number,
+        ProcessVersion.content_hash,
+    )
+
+
+_cards: dict[str, dict[str, Any]] = {}
+
+
+def card_of(version: ProcessVersion, content_hash: str | None = None) -> dict[str, Any]:
+    """A version's service card, read once per content: versions never change, and on SQLite
+    reading the card means reading past the row's stored BPMN and forms."""
+    key = content_hash or version.content_hash
+    card = _cards.get(key)
+    if card is None:
+        card = dict(version.card or {})
+        if len(_cards) > 256:
+            _cards.clear()
+        _cards[key] = card
+    return card
+
+
+def card_by_hash(version_id: int, content_hash: str) -> dict[str, Any]:
+    """The card of a version known only by id and content hash (the lookup's single query)."""
+    card = _cards.get(content_hash)
+    if card is None:
+        stored = db.session.scalar(
+            select(ProcessVersion.card).where(ProcessVersion.id == version_id)
+        )
+        card = _cards[content_hash] = dict(stored or {})
+    return card
+
+
+def service_name(version: ProcessVersion) -> str:
+    """The service's name in the page's language."""
+    return localized(card_of(version).get("name") or version.process_key)
+
+
+# --- Who sees which case ------------------------------------------------------------------------
+
+
+def visible_owner_ids(user: User) -> set[int]:
+    """The citizen and the owners they may act for (verified representations)."""
+    return {user.id, *represented_owner_ids(user)}
+
+
+def visible_case(
+    user: User, case_id: int, *, lock: bool = False, to_read: bool = False
+) -> Case | None:
+    """The case if this citizen may see it; None for anyone else's (shown as 404).
+
+    `to_read` leaves the engine state unloaded: pages that only show a case never need it.
+    """
+    statement = (
+        select(Case)
+        .options(light_version())
+        .where(Case.id == case_id, Case.applicant_id.in_(visible_owner_ids(user)))
+    )
+    if to_read:
+        statement = statement.options(defer(Case.workflow_state))
+    if lock:
+        statement = statement.with_for_update(of=Case.__table__)
+    return db.session.scalars(statement.execution_options(populate_existing=lock)).first()
+
+
+# --- The catalogue ------------------------------------------------------------------------------
+
+
+def published_versions() -> list[ProcessVersion]:
+    """The newest version of every deployed process, by name."""
+    newest = (
+        select(ProcessVersion.process_key, func.max(ProcessVersion.number).label("number"))
+        .group_by(ProcessVersion.process_key)
+        .subquery()
+    )
+    versions = db.session.scalars(
+        select(ProcessVersion).join(
+            newest,
+            (ProcessVersion.process_key == newest.c.process_key)
+            & (ProcessVersion.number == newest.c.number),
+        )
+    ).all()
+    return sorted(versions, key=lambda v: localized(v.card.get("name") or v.process_key))
+
+
+def published_version(process_key: str) -> ProcessVersion | None:
+    """The version new requests for a service start on."""
+    return latest_version(process_key)
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step of a service as the public sees it."""
+
+    id: str
+    name: str
+    lane: str
+    role: str
+    kind: str  # citizen | staff | automatic
+    documentation: str = ""
+
+
+def step_name(version: ProcessVersion, element_id: str, fallback: str) -> str:
+    """A step's name in the page's language: the card's `step_names`, else the BPMN name."""
+    names = card_of(version).get("step_names") or {}
+    return localized(names[element_id]) if element_id in names else fallback
+
+
+def service_steps(version: ProcessVersion) -> list[StepView]:
+    """The tasks of a service in flow order, with who does each."""
+    catalogue = roles()
+    docs = documentation(version)
+    steps = []
+    for step in bridge.compiled(version).steps():
+        if step.type in INTERNAL_STEP_TYPES:
+            continue
+        lane = step.lane or ""
+        role = catalogue.names.get(lane, {})
+        if lane in catalogue.citizen:
+            kind = "citizen"
+        elif role.get("automatic") or step.type not in ("userTask", "manualTask"):
+            kind = "automatic"
+        else:
+            kind = "staff"
+        steps.append(
+            StepView(
+                id=step.id,
+                name=step_name(version, step.id, step.name),
+                lane=lane,
+                role=localized(role) if role else lane,
+                kind=kind,
+                documentation=docs.get(step.id, ""),
+            )
+        )
+    return steps
+
+
+def documentation(version: ProcessVersion) -> dict[str, str]:
+    """The BPMN documentation of each element (what a step is about), by element id."""
+    return bpmn_facts(version).documentation
+
+
+# --- Filing -------------------------------------------------------------------------------------
+
+
+def citizen_task_rows(case: Case) -> list[CaseTask]:
+    """The case's open tasks the citizen does, oldest first."""
+    citizen = roles().citizen
+    return [t for t in case.tasks if t.state == TaskState.OPEN and t.lane in citizen]
+
+
+def is_unsubmitted(case: Case) -> bool:
+    """Whether the request has not reached the municipality yet (only citizen steps so far)."""
+    citizen = roles().citizen
+    return case.status == CaseStatus.WAITING_CITIZEN and all(
+        t.lane in citizen and t.state == TaskState.OPEN for t in case.tasks
+    )
+
+
+def unsubmitted_case(citizen: User, process_key: str) -> Case | None:
+    """The citizen's request for this service that they started and have not sent yet."""
+    candidates = db.session.scalars(
+        select(Case)
+        .where(
+            Case.applicant_id == citizen.id,
+            Case.process_key == process_key,
+            Case.status == CaseStatus.WAITING_CITIZEN,
+        )
+        .order_by(Case.id.desc())
+    ).all()
+    return next((case for case in candidates if is_unsubmitted(case)), None)
+
+
+def start_request(version: ProcessVersion, citizen: User, district: District | None) -> Case:
+    """Open a request (a case with its tracking code), or resume the one not yet sent."""
+    existing = unsubmitted_case(citizen, version.process_key)
+    if existing is not None:
+        return existing
+    return cases.start_case(version, applicant=citizen, district=district, data={}, actor=citizen)
+
+
+def task_form(case: Case, task: CaseTask) -> FormDefinition:
+    """The task's form exactly as deployed with the case's process version."""
+    key = task.form_key or ""
+    text = case.process_version.forms.get(key)
+    if text is None:
+        return load_form(key)
+    return _frozen_form(case.process_version.content_hash, key, text)
+
+
+@lru_cache(maxsize=128)
+def _frozen_form(_content_hash: str, key: str, text: str) -> FormDefinition:
+    return parse_definition(key, Path(f"{key}.json"), text)
+
+
+def task_draft(case: Case, task: CaseTask, citizen: User) -> FormDraft:
+    """The draft holding the citizen's answers to a task, started (pre-filled) the first time."""
+    link = db.session.scalar(select(TaskDraft).where(TaskDraft.case_task_id == task.id))
+    if link is not None:
+        draft = db.session.get(FormDraft, link.draft_id)
+        if draft is not None:
+            return draft
+    form = task_form(case, task)
+    draft = start_draft(form, Owner(user_id=citizen.id), initial=_earlier_answers(case, task, form))
+    db.session.add(TaskDraft(case_task_id=task.id, draft_id=draft.id))
+    db.session.flush()
+    return draft
+
+
+def _earlier_answers(case: Case, task: CaseTask, form: FormDefinition) -> dict[str, Any]:
+    # A correction form starts from what the case already holds for its questions.
+    workflow = bridge.load_workflow(case)
+    ready = next((t for t in workflow.human_tasks() if t.id == task.engine_task_id), None)
+    if ready is None:
+        return {}
+    names = {f.name for f in form.fields}
+    return {name: value for name, value in ready.data.items() if name in names}
+
+
+class TaskAlreadyDone(Exception):
+    """The task was completed meanwhile (a second click); the first completion stands."""
+
+
+@dataclass(frozen=True)
+class SentTask:
+    """What sending a task did: the next citizen task, if any, and whether filing ended."""
+
+    next_task: CaseTask | None
+    filed: bool
+
+
+def send_task(
+    case: Case,
+    task: CaseTask,
+    draft: FormDraft,
+    *,
+    token: str,
+    citizen: User,
+    expected_version: int,
+) -> SentTask:
+    """Submit the draft and complete the task with its answers; run the process on.
+
+    :raises FormIncomplete: when answers are missing or invalid.
+    :raises PermissionError: when the token is not the draft's.
+    :raises TaskAlreadyDone: when the task was already completed (a repeated send).
+    :raises CaseConflict: when the case changed since the page was loaded.
+    """
+    form = task_form(case, task)
+    if draft.status == DraftStatus.SUBMITTED and task.state != TaskState.OPEN:
+        raise TaskAlreadyDone(task.engine_task_id)
+    submission = submit_draft(form, draft, token)
+    if task.state != TaskState.OPEN:
+        raise TaskAlreadyDone(task.engine_task_id)
+    first_filing = is_unsubmitted(case)
+    cases.complete_task(
+        case,
+        task.engine_task_id,
+        dict(submission.data),
+        actor=citizen,
+        expected_version=expected_version,
+    )
+    remaining = citizen_task_rows(case)
+    filed = first_filing and not is_unsubmitted(case)
+    if filed:
+        queue_submitted_notice(case)
+    return SentTask(next_task=remaining[0] if remaining else None, filed=filed)
+
+
+def queue_submitted_notice(case: Case) -> Notification | None:
+    """Queue the card's "submitted" SMS to the applicant, unless the process sent one itself."""
+    template = (card_of(case.process_version).get("notifications") or {}).get(SUBMITTED_EVENT)
+    if template is None or case.applicant_id is None:
+        return None
+    already = db.session.scalar(
+        select(Notification.id).where(
+            Notification.case_id == case.id, Notification.event_key == SUBMITTED_EVENT
+        )
+    )
+    if already is not None:
+        return None
+    text_fa, text_en = render_notification(template, {"tracking_code": case.tracking_code})
+    notification = Notification(
+        idempotency_key=f"case:{case.id}:portal:{SUBMITTED_EVENT}",
+        case_id=case.id,
+        recipient_id=case.applicant_id,
+        recipient_role="APPLICANT",
+        event_key=SUBMITTED_EVENT,
+        text_fa=text_fa,
+        text_en=text_en,
+        created_at=datetime.now(UTC),
+    )
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
+def find_task(case: Case, task_id: int) -> CaseTask | None:
+    """One of the case's tasks in a citizen lane (open or not), by its row id."""
+    citizen = roles().citizen
+    return next((t for t in case.tasks if t.id == task_id and t.lane in citizen), None)
+
+
+def draft_submission_exists(draft: FormDraft) -> bool:
+    """Whether the draft was already sent."""
+    return find_submission(draft) is not None
+
+
+# --- My cases -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseSummary:
+    """A row of the citizen's case list."""
+
+    case: Case
+    service: str
+    holders: list[str]
+    unsubmitted: bool
+    next_task: CaseTask | None
+
+
+def my_cases(user: User) -> list[CaseSummary]:
+    """The citizen's cases (and those of owners they act for), newest first."""
+    rows = db.session.scalars(
+        select(Case)
+        .where(Case.applicant_id.in_(visible_owner_ids(user)))
+        .order_by(Case.created_at.desc(), Case.id.desc())
+    ).all()
+    if not rows:
+        return []
+    all_tasks = db.session.scalars(
+        select(CaseTask).where(CaseTask.case_id.in_([c.id for c in rows])).order_by(CaseTask.id)
+    ).all()
+    by_case: dict[int, list[CaseTask]] = {}
+    for task in all_tasks:
+        by_case.setdefault(task.case_id, []).append(task)
+    catalogue = roles()
+    citizen = catalogue.citizen
+    summaries = []
+    for case in rows:
+        tasks = by_case.get(case.id, [])
+        open_tasks = [t for t in tasks if t.state == TaskState.OPEN]
+        lanes = list(dict.fromkeys(t.lane for t in open_tasks))
+        summaries.append(
+            CaseSummary(
+                case=case,
+                service=service_name(case.process_version),
+                holders=[catalogue.name(lane) for lane in lanes],
+                unsubmitted=case.status == CaseStatus.WAITING_CITIZEN
+                and all(t.lane in citizen and t.state == TaskState.OPEN for t in tasks),
+                next_task=next((t for t in open_tasks if t.lane in citizen), None),
+            )
+        )
+    return summaries
+
+
+# --- The case page ------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    """One line of the case's timeline."""
+
+    at: datetime
+    title: str
+    kind: str  # step | event
+    holder: str = ""
+    ended_at: datetime | None = None
+    duration: timedelta | None = None
+    citizen: bool = False
+    open: bool = False
+    due_at: datetime | None = None
+
+
+@dataclass
+class CasePage:
+    """Everything the case page shows, loaded in a fixed number of queries."""
+
+    case: Case
+    service: str
+    timeline: list[TimelineEntry]
+    municipality_time: timedelta
+    citizen_time: timedelta
+    done_elements: list[str]
+    current_elements: list[str]
+    citizen_tasks: list[CaseTask]
+    reviewer_notes: list[tuple[CaseTask, dict[str, Any]]]
+    messages: list[Notification]
+    documents: list[Document]
+    holders: list[str]
+    task_docs: dict[str, str] = field(default_factory=dict)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def case_page(case: Case, now: datetime | None = None) -> CasePage:
+    """The case's timeline, diagram marks, what is needed from the citizen, messages, documents."""
+    now = now or datetime.now(UTC)
+    version = case.process_version
+    catalogue = roles()
+    citizen = catalogue.citizen
+    tasks = list(case.tasks)
+    # Without their data: a completed task's event carries all its answers.
+    events = db.session.scalars(
+        select(CaseEvent)
+        .options(
+            load_only(CaseEvent.kind, CaseEvent.element_id, CaseEvent.title, CaseEvent.created_at)
+        )
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.id)
+    ).all()
+    messages = db.session.scalars(
+        select(Notification)
+        .where(Notification.case_id == case.id, Notification.recipient_role == "APPLICANT")
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    ).all()
+    documents = case_documents([case.id])[case.id]
+
+    timeline: list[TimelineEntry] = []
+    municipality = timedelta()
+    citizen_time = timedelta()
+    for task in tasks:
+        if task.state == TaskState.CANCELLED and task.completed_by_id is None:
+            # Withdrawn by a timer or message: it did not happen for the citizen.
+            continue
+        started = _utc(task.created_at) or now
+        ended = _utc(task.completed_at)
+        duration = (ended or now) - started
+        is_citizen = task.lane in citizen
+        if is_citizen:
+            citizen_time += duration
+        else:
+            municipality += duration
+        timeline.append(
+            TimelineEntry(
+                at=started,
+                title=step_name(version, task.element_id, task.name),
+                kind="step",
+                holder=catalogue.name(task.lane),
+                ended_at=ended,
+                duration=duration,
+                citizen=is_citizen,
+                open=task.state == TaskState.OPEN,
+                due_at=_utc(task.due_at),
+            )
+        )
+    for event in events:
+        if event.kind in PUBLIC_EVENT_KINDS:
+            timeline.append(
+                TimelineEntry(
+                    at=_utc(event.created_at) or now,
+                    title=step_name(version, event.element_id or "", event.title),
+                    kind=event.kind,
+                )
+            )
+    timeline.sort(key=lambda entry: entry.at)
+
+    names = bpmn_facts(version).names
+    current_names = {name.strip() for name in case.current_step.split("،") if name.strip()}
+    current = sorted(
+        {t.element_id for t in tasks if t.state == TaskState.OPEN}
+        | {element for element, name in names.items() if name in current_names}
+    )
+    done = sorted(
+        ({e.element_id for e in events if e.element_id} | _completed_elements(tasks)) - set(current)
+    )
+    open_citizen = [t for t in tasks if t.state == TaskState.OPEN and t.lane in citizen]
+    return CasePage(
+        case=case,
+        service=service_name(version),
+        timeline=timeline,
+        municipality_time=municipality,
+        citizen_time=citizen_time,
+        done_elements=done,
+        current_elements=current,
+        citizen_tasks=open_citizen,
+        reviewer_notes=_reviewer_notes(case, tasks, citizen) if open_citizen else [],
+        messages=list(messages),
+        documents=documents,
+        holders=list(
+            dict.fromkeys(catalogue.name(t.lane) for t in tasks if t.state == TaskState.OPEN)
+        ),
+        task_docs=documentation(version),
+    )
+
+
+def _completed_elements(tasks: list[CaseTask]) -> set[str]:
+    return {t.element_id for t in tasks if t.state == TaskState.COMPLETED}
+
+
+def _reviewer_notes(
+    case: Case, tasks: list[CaseTask], citizen: frozenset[str]
+) -> list[tuple[CaseTask, dict[str, Any]]]:
+    """The answers of the last staff step before the citizen's open task: the reasons for it."""
+    staff_done = [t for t in tasks if t.state == TaskState.COMPLETED and t.lane not in citizen]
+    if not staff_done:
+        return []
+    last = max(staff_done, key=lambda t: _utc(t.completed_at) or datetime.min.replace(tzinfo=UTC))
+    answers = db.session.scalar(
+        select(CaseEvent.data)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == "task_completed",
+            CaseEvent.element_id == last.element_id,
+        )
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    )
+    return [(last, dict(answers))] if answers and last.form_key else []
+
+
+# --- Public status lookup -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """What anyone holding the tracking code and the owner's identifier may learn: no names."""
+
+    service: str
+    status: CaseStatus
+    steps: list[str]
+    holders: list[str]
+    since: datetime | None
+    due_at: datetime | None
+
+
+def _last_change(case_id: int) -> datetime | None:
+    # Only for a case with no open task (waiting for a payment or finished): when it last moved.
+    return _utc(
+        db.session.scalar(
+            select(func.max(CaseEvent.created_at)).where(CaseEvent.case_id == case_id)
+        )
+    )
+
+
+# Compared against when no case has the code, so a wrong code costs what a wrong owner costs.
+_NO_OWNER = ("-" * 10, "-" * 11)
+
+
+def _same(typed: str | None, stored: str) -> bool:
+    return hmac.compare_digest((typed or "?").encode(), stored.encode())
+
+
+def lookup_status(
+    tracking_code: str, *, national_code: str | None, mobile: str | None
+) -> PublicStatus | None:
+    """The public status of the case with this code whose owner has this national code or mobile.
+
+    A wrong code and a wrong owner give the same None after the same work.
+    """
+    # One query: the case, its owner's identifiers and its open tasks (one row per open task).
+    rows = db.session.execute(
+        select(
+            Case.id,
+            Case.status,
+            Case.current_step,
+            Case.due_at,
+            Case.process_key,
+            Case.process_version_id,
+            ProcessVersion.content_hash,
+            User.national_code,
+            User.mobile,
+            CaseTask.element_id,
+            CaseTask.name,
+            CaseTask.lane,
+            CaseTask.created_at,
+        )
+        .join(User, Case.applicant_id == User.id)
+        .join(ProcessVersion, Case.process_version_id == ProcessVersion.id)
+        .outerjoin(CaseTask, (CaseTask.case_id == Case.id) & (CaseTask.state == TaskState.OPEN))
+        .where(Case.tracking_code == tracking_code)
+        .order_by(CaseTask.id)
+    ).all()
+    row = rows[0] if rows else None
+    owner_code, owner_mobile = (row.national_code or "", row.mobile or "") if row else _NO_OWNER
+    matched = _same(national_code, owner_code) | _same(mobile, owner_mobile)
+    if row is None or not matched:
+        return None
+    open_tasks = [r for r in rows if r.element_id is not None]
+    catalogue = roles()
+    card = card_by_hash(row.process_version_id, row.content_hash)
+    names = card.get("step_names") or {}
+    steps = [
+        localized(names[t.element_id]) if t.element_id in names else t.name for t in open_tasks
+    ] or ([row.current_step] if row.current_step else [])
+    since = min((_utc(t.created_at) for t in open_tasks if t.created_at), default=None)
+    return PublicStatus(
+        service=localized(card.get("name") or row.process_key),
+        status=CaseStatus(row.status),
+        steps=steps,
+        holders=list(dict.fromkeys(catalogue.name(t.lane) for t in open_tasks)),
+        since=since or _last_change(row.id),
+        due_at=_utc(row.due_at),
+    )
