@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-from app.accounts.models import UserKind
+from app.accounts.models import User, UserKind
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -40,8 +40,22 @@ def staff_required(*roles: str) -> Callable[[View], View]:
                 abort(403)
             if roles and not current_user.role_codes & set(roles):
                 abort(403)
+            setup = unfinished_setup(current_user)
+            if setup is not None:
+                return redirect(setup)
             return view(*args, **kwargs)
 
         return guarded  # type: ignore[return-value]
 
     return decorate
+
+
+def unfinished_setup(user: User) -> str | None:
+    """Where a staff member must go before working: a forced password change or TOTP enrolment."""
+    from app.accounts.services import totp_required
+
+    if user.must_change_password:
+        return url_for("accounts.change_password")
+    if totp_required(user) and not user.totp_enrolled:
+        return url_for("accounts.totp_enrol")
+    return None

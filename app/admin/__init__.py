@@ -1,0 +1,1 @@
+"""Administration pages: staff, roles, districts, the working calendar and the audit trail."""

@@ -1,0 +1,1 @@
+"""The municipality's Jalali working calendar: weekly rules, holidays, closures, deadlines."""
