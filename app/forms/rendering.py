@@ -70,6 +70,7 @@ class FieldView:
     display: Markup | str = ""
     accept: str = ""
     multiple: bool = False
+    capture: str = ""  # "environment": phones open the rear camera for a file field
     current_files: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     children: list[FieldView] = dataclasses.field(default_factory=list)
     items: list[ItemView] = dataclasses.field(default_factory=list)
@@ -220,6 +221,7 @@ def _view(
         accepted = field.schema.get("x-accept") or []
         view.accept = ",".join(accepted)
         view.multiple = field.schema.get("type") == "array"
+        view.capture = str(field.options.get("capture") or "")
         files = saved if isinstance(saved, list) else [saved] if isinstance(saved, dict) else []
         view.current_files = [
             {"name": f.get("name", ""), "size": human_size(int(f.get("size") or 0))} for f in files

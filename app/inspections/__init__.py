@@ -1,0 +1,1 @@
+"""Site inspections: inspectors' slots per district, bookings, citizen confirmation, reminders."""

@@ -1,0 +1,1 @@
+"""The back office: reviewers' inbox, task pages, corrections, notes and escalation."""
