@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import db
+
+
+class DocumentStatus(enum.StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"  # replaced by a newer document (superseded_by)
 
 
 class IssuedDocument(db.Model):
@@ -27,3 +34,22 @@ class IssuedDocument(db.Model):
     document_type: Mapped[str] = mapped_column(String(80))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Ed25519 signature (base64) over the canonical document data; see certificates.signing.
+    signature: Mapped[str | None] = mapped_column(String(100))
+    #: Fingerprint of the public key that signed it, so keys can be rotated.
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[DocumentStatus] = mapped_column(
+        Enum(
+            DocumentStatus,
+            native_enum=False,
+            length=12,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=DocumentStatus.VALID,
+        server_default=DocumentStatus.VALID.value,
+    )
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issued_documents.id", ondelete="SET NULL")
+    )

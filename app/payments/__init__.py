@@ -1,0 +1,1 @@
+"""Online payment of invoices through Iranian internet payment gateways, and a simulator."""

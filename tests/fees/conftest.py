@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app.accounts.models import User
+
+from .support import people as make_people
+
+
+@pytest.fixture
+def people(app: Flask, make_staff: Callable[..., User]) -> dict[str, Any]:
+    return make_people(make_staff)
