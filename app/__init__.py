@@ -9,9 +9,10 @@ from flask import Flask
 
 from app import config as settings
 from app.db import db, engine_options
-from app.extensions import babel, csrf, login_manager, migrate
+from app.extensions import babel, csrf, limiter, login_manager, migrate
 from app.i18n import init_i18n, select_locale
 from app.jobs import celery_init_app
+from app.notifications.schedule import schedule_delivery
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,9 +38,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     init_i18n(app)
-    celery_init_app(app)
+    celery = celery_init_app(app)
+    schedule_delivery(celery)
     _register_models()
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -67,22 +70,60 @@ def _resolve_paths(app: Flask) -> None:
 def _register_models() -> None:
     # Import every domain's models so the metadata (and Alembic) sees all tables.
     import app.accounts.models
+    import app.audit.models
+    import app.calendar.models
     import app.cases.models
     import app.certificates.models
+    import app.citizens.models
+    import app.documents.models
+    import app.fees.models
     import app.forms.models
+    import app.inspections.models
+    import app.kiosk.models
     import app.notifications.models
-    import app.processes.models  # noqa: F401
+    import app.office.models
+    import app.payments.models
+    import app.portal.models
+    import app.processes.models
+    import app.sms.models
+    import app.transparency.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     # Every blueprint is listed here, explicitly, so the app's surface is visible in one place.
     from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
+    from app.certificates.views import bp as certificates_bp
+    from app.citizens.views import bp as citizens_bp
+    from app.fees.views import bp as fees_bp
     from app.forms.views import bp as forms_bp
+    from app.inspections.views import bp as inspections_bp
+    from app.kiosk.views import bp as kiosk_bp
+    from app.notifications.views import bp as notifications_bp
+    from app.office.views import bp as office_bp
+    from app.payments.simulator import bp as ipg_simulator_bp
+    from app.payments.views import bp as payments_bp
+    from app.portal.views import bp as portal_bp
     from app.public.views import bp as public_bp
+    from app.sms.views import bp as sms_bp
+    from app.transparency.views import bp as transparency_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(forms_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(citizens_bp)
+    app.register_blueprint(sms_bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(office_bp)
+    app.register_blueprint(inspections_bp)
+    app.register_blueprint(fees_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(ipg_simulator_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(transparency_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -101,12 +142,27 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from app.accounts.cli import districts_cli, staff_cli
+    from app.audit.cli import audit_cli
+    from app.calendar.cli import calendar_cli
     from app.cases.cli import engine_cli
     from app.demo import demo_cli
     from app.forms.cli import forms_cli
+    from app.notifications.cli import notifications_cli
+    from app.office.cli import office_cli
+    from app.payments.cli import payments_cli
     from app.processes.cli import processes_cli
+    from app.transparency.cli import transparency_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(forms_cli)
     app.cli.add_command(processes_cli)
     app.cli.add_command(engine_cli)
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(districts_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(calendar_cli)
+    app.cli.add_command(office_cli)
+    app.cli.add_command(payments_cli)
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(transparency_cli)

@@ -43,11 +43,107 @@ def from_environment() -> dict[str, Any]:
         # Celery: without a broker the work runs eagerly in the web process.
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", ""),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        # Documents (app/documents): where uploads are kept and the limits they must keep.
+        "DOCUMENT_STORAGE": _env("DOCUMENT_STORAGE", "local"),  # local | s3
+        "DOCUMENT_LOCAL_DIR": _env("DOCUMENT_LOCAL_DIR", ""),  # empty: instance/documents
+        "DOCUMENT_S3_ENDPOINT": _env("DOCUMENT_S3_ENDPOINT", ""),
+        "DOCUMENT_S3_BUCKET": _env("DOCUMENT_S3_BUCKET", ""),
+        "DOCUMENT_S3_REGION": _env("DOCUMENT_S3_REGION", "us-east-1"),
+        "DOCUMENT_S3_ACCESS_KEY": _env("DOCUMENT_S3_ACCESS_KEY", ""),
+        "DOCUMENT_S3_SECRET_KEY": _env("DOCUMENT_S3_SECRET_KEY", ""),
+        "DOCUMENT_MAX_FILE_BYTES": _env_int("DOCUMENT_MAX_FILE_BYTES", 10 * 1024 * 1024),
+        "DOCUMENT_MAX_CASE_BYTES": _env_int("DOCUMENT_MAX_CASE_BYTES", 60 * 1024 * 1024),
+        # A scan smaller than this is illegible; more pixels than this is a decompression bomb.
+        "DOCUMENT_MIN_IMAGE_SIDE": _env_int("DOCUMENT_MIN_IMAGE_SIDE", 200),
+        "DOCUMENT_MAX_IMAGE_PIXELS": _env_int("DOCUMENT_MAX_IMAGE_PIXELS", 50_000_000),
+        # clamd for virus scanning ("host:port" or a socket path); empty: scanning not configured.
+        "CLAMD_ADDRESS": _env("CLAMD_ADDRESS", ""),
+        "CLAMD_TIMEOUT": _env_int("CLAMD_TIMEOUT", 30),
+        # Public status lookup (app/portal): attempts per client address and per tracking code.
+        "PORTAL_LOOKUP_LIMIT": _env("PORTAL_LOOKUP_LIMIT", "10/minute;60/hour"),
+        "PORTAL_LOOKUP_CODE_LIMIT": _env("PORTAL_LOOKUP_CODE_LIMIT", "20/hour"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": environment == "production",
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: no lost input
+        # Fees (app/fees): the municipality's 3-digit company code inside every bill ID.
+        "BILL_COMPANY_CODE": _env("BILL_COMPANY_CODE", "180"),
+        # Payments (app/payments): empty URL = the built-in gateway simulator (/simulator/ipg).
+        "PAYMENT_GATEWAY_URL": _env("PAYMENT_GATEWAY_URL", ""),
+        "PAYMENT_GATEWAY_PAGE_URL": _env("PAYMENT_GATEWAY_PAGE_URL", ""),  # empty: <URL>/pay
+        "PAYMENT_TERMINAL_ID": _env("PAYMENT_TERMINAL_ID", "parvaneh-demo"),
+        "PAYMENT_GATEWAY_KEY": _env("PAYMENT_GATEWAY_KEY", "simulator-demo-key"),
+        "PAYMENT_TIMEOUT_SECONDS": _env_int("PAYMENT_TIMEOUT_SECONDS", 10),
+        # `flask payments reconcile` asks the gateway about attempts pending this long.
+        "PAYMENT_RECONCILE_AFTER_SECONDS": _env_int("PAYMENT_RECONCILE_AFTER_SECONDS", 600),
+        "PAYMENT_SIMULATOR_ENABLED": _env(
+            "PAYMENT_SIMULATOR_ENABLED", "0" if environment == "production" else "1"
+        )
+        == "1",
+        # The simulator, like a bank, expires unused sessions and reverses unverified payments.
+        "PAYMENT_SIMULATOR_TOKEN_SECONDS": _env_int("PAYMENT_SIMULATOR_TOKEN_SECONDS", 900),
+        "PAYMENT_SIMULATOR_VERIFY_SECONDS": _env_int("PAYMENT_SIMULATOR_VERIFY_SECONDS", 1200),
+        # Certificates (app/certificates): the Ed25519 key signing issued documents, as base64
+        # (PEM or 32 raw bytes) or a PEM file; development generates instance/document-signing-key.pem.
+        "DOCUMENT_SIGNING_KEY": _env("DOCUMENT_SIGNING_KEY", ""),
+        "DOCUMENT_SIGNING_KEY_PATH": _env("DOCUMENT_SIGNING_KEY_PATH", ""),
+        # The site's public address for QR codes on documents; empty: the request's host.
+        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", ""),
+        # Back office: roles that see overdue work per step and may reassign tasks.
+        "OFFICE_SUPERVISOR_ROLES": _env("OFFICE_SUPERVISOR_ROLES", "URB_HEAD")
+        .replace(" ", "")
+        .split(","),
+        # Site visits: `flask office remind` texts the applicant this many hours before a visit.
+        "INSPECTION_REMINDER_HOURS": _env_int("INSPECTION_REMINDER_HOURS", 24),
+        # Staff sessions end after this many idle minutes, and after this many hours in all.
+        "STAFF_IDLE_MINUTES": _env_int("STAFF_IDLE_MINUTES", 30),
+        "STAFF_SESSION_HOURS": _env_int("STAFF_SESSION_HOURS", 12),
+        # Failed sign-ins allowed before backoff (30 s doubling to 1 h), and before a lockout
+        # only an administrator lifts (NIST SP 800-63B: at most 100).
+        "STAFF_LOGIN_FREE_ATTEMPTS": _env_int("STAFF_LOGIN_FREE_ATTEMPTS", 5),
+        "STAFF_LOGIN_LOCK_AFTER": _env_int("STAFF_LOGIN_LOCK_AFTER", 30),
+        # Roles that must enrol TOTP before working ("*": every staff member); others may.
+        "STAFF_TOTP_REQUIRED_ROLES": _env("STAFF_TOTP_REQUIRED_ROLES", "ADMIN"),
+        # The issuer name authenticator apps show beside the account.
+        "TOTP_ISSUER": _env("TOTP_ISSUER", "Parvaneh"),
+        # HMAC key of the audit chain; empty derives one from SECRET_KEY (set it in production,
+        # so rotating SECRET_KEY does not make every existing audit row fail verification).
+        "AUDIT_KEY": _env("AUDIT_KEY", ""),
+        # Rate-limit counters: memory:// suits one process; production shares redis://host:6379.
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        # SMS: "dev" keeps messages in the database for the /dev/sms inbox; "http" sends them.
+        "SMS_BACKEND": _env("SMS_BACKEND", "dev"),
+        "SMS_HTTP_URL": _env("SMS_HTTP_URL", ""),
+        "SMS_HTTP_API_KEY": _env("SMS_HTTP_API_KEY", ""),
+        "SMS_HTTP_TIMEOUT": _env_int("SMS_HTTP_TIMEOUT", 10),
+        # One-time sign-in codes: lifetime, wrong tries per code, wait before a new code.
+        "OTP_TTL_SECONDS": _env_int("OTP_TTL_SECONDS", 120),
+        "OTP_MAX_TRIES": _env_int("OTP_MAX_TRIES", 5),
+        "OTP_RESEND_SECONDS": _env_int("OTP_RESEND_SECONDS", 60),
+        # How many codes one number, and one address, may ask for (limits notation).
+        "OTP_LIMIT_PER_MOBILE": _env("OTP_LIMIT_PER_MOBILE", "5 per hour"),
+        "OTP_LIMIT_PER_IP": _env("OTP_LIMIT_PER_IP", "30 per hour"),
+        # Code checks per address: slows guessing across many numbers.
+        "OTP_VERIFY_LIMIT_PER_IP": _env("OTP_VERIFY_LIMIT_PER_IP", "60 per hour"),
+        # Kiosk terminals: the session ends after this much inactivity; a warning comes first.
+        "KIOSK_IDLE_SECONDS": _env_int("KIOSK_IDLE_SECONDS", 120),
+        "KIOSK_WARNING_SECONDS": _env_int("KIOSK_WARNING_SECONDS", 30),
+        # Notification delivery (app/notifications): attempts, exponential backoff, worker lease.
+        "NOTIFY_MAX_ATTEMPTS": _env_int("NOTIFY_MAX_ATTEMPTS", 6),
+        "NOTIFY_BACKOFF_SECONDS": _env_int("NOTIFY_BACKOFF_SECONDS", 30),
+        "NOTIFY_BACKOFF_MAX_SECONDS": _env_int("NOTIFY_BACKOFF_MAX_SECONDS", 3600),
+        "NOTIFY_LEASE_SECONDS": _env_int("NOTIFY_LEASE_SECONDS", 120),
+        # E-mail: "dev" keeps mails in the database (like SMS_BACKEND=dev); "smtp" sends them.
+        "MAIL_BACKEND": _env("MAIL_BACKEND", "dev"),
+        "MAIL_FROM": _env("MAIL_FROM", "parvaneh@localhost"),
+        "SMTP_HOST": _env("SMTP_HOST", "localhost"),
+        "SMTP_PORT": _env_int("SMTP_PORT", 587),
+        "SMTP_USERNAME": _env("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _env("SMTP_STARTTLS", "1") == "1",
+        # Transparency: lanes whose steps need the citizen in person (visits avoided = none).
+        "TRANSPARENCY_IN_PERSON_LANES": _env("TRANSPARENCY_IN_PERSON_LANES", "COUNTER"),
     }
 
 

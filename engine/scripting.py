@@ -432,6 +432,10 @@ def script_helpers(calendar: WorkCalendar, clock: Callable[[], datetime]) -> dic
         """Add Jalali months to an ISO date (clamped to month end), as an ISO date."""
         return add_jalali_months(_parse_day(start), int(n)).isoformat()
 
+    def jalali_year(value: Any) -> int:
+        """The Jalali year of an ISO date (or datetime) string, e.g. to pick a tariff book."""
+        return int(to_jalali(_parse_day(value))[:4])
+
     return {
         "jalali_today": jalali_today,
         "to_jalali": to_jalali_date,
@@ -440,6 +444,7 @@ def script_helpers(calendar: WorkCalendar, clock: Callable[[], datetime]) -> dic
         "add_working_days": add_working_days,
         "working_days_between": working_days_between,
         "add_months": add_months,
+        "jalali_year": jalali_year,
         "rials": rials,
         "timedelta": timedelta,
         "date": date,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.cases.models import Case
-from app.certificates.models import IssuedDocument
+from app.certificates import services as certificates
 from app.db import db
 from app.notifications.models import Notification
 from app.persian.identifiers import calbit
@@ -47,6 +47,9 @@ def register_connectors(registry: ConnectorRegistry) -> None:
         optional=["applicant_name", "fee_paid", "payment_reference"],
         description="Register an issued document with the facts it certifies; returns its number.",
     )
+    from app.fees.connector import register as register_fee_connectors
+
+    register_fee_connectors(registry)
 
 
 def _case() -> Case:
@@ -118,32 +121,14 @@ def new_document_number(district_code: str, now: datetime) -> str:
 
 
 def issue_document(inputs: Mapping[str, Any], context: ConnectorContext) -> Mapping[str, Any]:
-    """Register the document with its facts and return its number (same number on retry)."""
+    """Register and sign the document with its facts; return its number (same number on retry)."""
     case = _case()
-    key = _key(context, case)
-    existing = db.session.scalar(
-        select(IssuedDocument).where(IssuedDocument.idempotency_key == key)
-    )
-    if existing is not None:
-        return {"document_number": existing.document_number}
-    now = datetime.now(UTC)
-    district = case.district.code if case.district is not None else "00"
-    while True:
-        number = new_document_number(district, now)
-        taken = db.session.scalar(
-            select(IssuedDocument.id).where(IssuedDocument.document_number == number)
-        )
-        if not taken:
-            break
     facts = {name: value for name, value in inputs.items() if name != "document_type"}
-    db.session.add(
-        IssuedDocument(
-            document_number=number,
-            idempotency_key=key,
-            case_id=case.id,
-            document_type=inputs["document_type"],
-            facts={"tracking_code": case.tracking_code, **facts},
-            issued_at=now,
-        )
+    document = certificates.issue_document(
+        document_type=inputs["document_type"],
+        facts={"tracking_code": case.tracking_code, **facts},
+        idempotency_key=_key(context, case),
+        case=case,
+        now=datetime.now(UTC),
     )
-    return {"document_number": number}
+    return {"document_number": document.document_number}

@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.cases.services import due_case_ids, fire_due_timers, lock_case
+from app.cases.services import fire_due_timers, lock_next_due_case
 from app.cases.workflow import utc_now
 from app.db import db
 
+logger = logging.getLogger(__name__)
 
-def sweep_due_timers() -> tuple[int, int]:
-    """Fire due timers case by case; returns (cases advanced, cases skipped after a conflict).
+
+def sweep_due_timers(limit: int = 500) -> tuple[int, int]:
+    """Fire due timers case by case; returns (cases advanced, cases skipped after an error).
 
     Every case is locked, stepped and committed alone, so one broken case never holds back
-    the others and two sweeps running at once never fire the same timer twice.
+    the others, and sweeps running at once (cron, a loop, Celery beat) share the due cases
+    and never fire the same timer twice.
     """
     advanced = skipped = 0
+    passed: set[int] = set()
     now = utc_now()
-    for case_id in due_case_ids(now):
+    while len(passed) < limit:
+        case = lock_next_due_case(now, passed)
+        if case is None:
+            break
+        case_id = case.id
+        passed.add(case_id)
         try:
-            case = lock_case(case_id)
-            if case is not None and fire_due_timers(case, now) is not None:
+            if fire_due_timers(case, now) is not None:
                 advanced += 1
             db.session.commit()
         except StaleDataError:
-            db.session.rollback()  # another sweep advanced this case first: nothing to do
+            db.session.rollback()  # another worker advanced this case first: nothing to do
+            skipped += 1
+        except Exception:
+            # Logged and left for an operator; the next due case still gets its turn.
+            logger.exception("timer sweep failed on case %s", case_id)
+            db.session.rollback()
             skipped += 1
     return advanced, skipped
 

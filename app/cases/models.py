@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -95,6 +96,31 @@ class CaseTask(db.Model):
     __table_args__ = (
         UniqueConstraint("case_id", "engine_task_id"),
         Index("ix_case_tasks_open_by_lane", "state", "lane"),
+        # The back-office inbox: counts per role and district, rows by deadline (open tasks only).
+        Index(
+            "ix_case_tasks_inbox",
+            "lane",
+            "district_id",
+            "claimed_by_id",
+            "due_at",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_case_tasks_mine",
+            "claimed_by_id",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_case_tasks_open_due",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,7 +131,13 @@ class CaseTask(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     #: The BPMN lane, which is a role code (URB_EXPERT, APPLICANT…).
     lane: Mapped[str] = mapped_column(String(40))
+    #: The case's district, copied so inboxes filter and count without joining cases.
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
     form_key: Mapped[str | None] = mapped_column(String(160))
+    #: The decisions the BPMN offers on this task (its `outcomes` property), in order.
+    outcomes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    #: The task's other spiffworkflow properties (assignment, appointment…), as the BPMN says.
+    properties: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     state: Mapped[TaskState] = mapped_column(_enum(TaskState), default=TaskState.OPEN)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

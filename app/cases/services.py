@@ -7,18 +7,24 @@ Callers lock the case row first (`lock_case`), so two workers never step the sam
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from app.accounts.models import District, User
+from app.audit.services import record
 from app.cases import workflow as bridge
 from app.cases.models import Case, CaseStatus, CaseTask, MessageWait, TaskState
 from app.db import db
 from app.persian.identifiers import new_tracking_code
 from app.processes.models import ProcessVersion
 from engine import MigrationDiff, StepResult, TaskNotFound, TaskNotReady, diff_versions, migrate
+
+#: Filing dates are calendar days in Iran.
+TEHRAN = ZoneInfo("Asia/Tehran")
 
 
 class CaseConflict(Exception):
@@ -70,13 +76,27 @@ def start_case(
     )
     db.session.add(case)
     db.session.flush()  # the case id ties history, tasks and connector records to it
-    start_data = {"tracking_code": case.tracking_code, **data}
+    # The filing date picks the tariff book (fees) and is the case's legal start date.
+    filed_on = bridge.utc_now().astimezone(TEHRAN).date().isoformat()
+    start_data = {"tracking_code": case.tracking_code, "filed_on": filed_on, **data}
     workflow = bridge.start_workflow(
         case, start_data, bridge.actor_for(actor.id if actor else None)
     )
     bridge.save_workflow(case, workflow, workflow.last_result)
     db.session.flush()
+    record("case.started", actor=actor, case=case, after=_state(case), internal=False)
+    _record_completion(case, None, actor)
     return case
+
+
+def _state(case: Case) -> dict[str, Any]:
+    # What the audit trail keeps of a case before and after a step.
+    return {"status": case.status.value, "step": case.current_step, "outcome": case.outcome}
+
+
+def _record_completion(case: Case, before: dict[str, Any] | None, actor: User | None) -> None:
+    if case.status == CaseStatus.COMPLETED and (before or {}).get("status") != "completed":
+        record("case.completed", actor=actor, case=case, after=_state(case), internal=False)
 
 
 def open_task(case: Case, engine_task_id: str) -> CaseTask:
@@ -120,6 +140,7 @@ def complete_task(
     task = open_task(case, engine_task_id)
     if not may_work_on(actor, case, task):
         raise NotAllowed(task.lane)
+    before = _state(case)
     workflow = bridge.load_workflow(case)
     with bridge.running_for(case):
         result = workflow.complete(engine_task_id, answers, actor=bridge.actor_for(actor.id))
@@ -129,6 +150,16 @@ def complete_task(
         task.completed_by_id = actor.id
         task.completed_at = bridge.utc_now()
     bridge.save_workflow(case, workflow, result)
+    record(
+        "task.completed",
+        actor=actor,
+        case=case,
+        subject=f"task:{task.name}"[:120],
+        before=before,
+        after=_state(case),
+        internal=task.state != TaskState.COMPLETED,  # an incident is staff business
+    )
+    _record_completion(case, before, actor)
     return result
 
 
@@ -137,16 +168,21 @@ def waiting_case(message_name: str, correlation_key: str) -> Case:
 
     :raises NoWaitingCase: when no case waits for it.
     """
-    case_id = db.session.scalar(
+    case_id = _waiting_case_id(message_name, correlation_key)
+    case = lock_case(case_id) if case_id is not None else None
+    # Look again under the lock: another worker may have delivered it while this one waited.
+    if case is None or _waiting_case_id(message_name, correlation_key) != case.id:
+        raise NoWaitingCase(f"no case waits for {message_name} with key {correlation_key}")
+    return case
+
+
+def _waiting_case_id(message_name: str, correlation_key: str) -> int | None:
+    return db.session.scalar(
         select(MessageWait.case_id).where(
             MessageWait.message_name == message_name,
             MessageWait.correlation_key == correlation_key,
         )
     )
-    case = lock_case(case_id) if case_id is not None else None
-    if case is None:
-        raise NoWaitingCase(f"no case waits for {message_name} with key {correlation_key}")
-    return case
 
 
 def deliver_message(case: Case, message_name: str, payload: dict[str, Any]) -> StepResult:
@@ -154,27 +190,55 @@ def deliver_message(case: Case, message_name: str, payload: dict[str, Any]) -> S
 
     :raises NotWaitingForMessage: when the case does not (or no longer) wait for it.
     """
+    before = _state(case)
     workflow = bridge.load_workflow(case)
     with bridge.running_for(case):
         result = workflow.send_message(message_name, payload, actor=bridge.SYSTEM_ACTOR)
     bridge.save_workflow(case, workflow, result)
+    record(
+        "message.received",
+        actor=None,
+        case=case,
+        subject=f"message:{message_name}"[:120],
+        before=before,
+        after=_state(case),
+        internal=False,
+    )
+    _record_completion(case, before, None)
     return result
+
+
+def _due_by(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Case.next_timer_at.is_not(None),
+        Case.next_timer_at <= now,
+        # A case with an open incident waits for an operator, not for its timers.
+        Case.status != CaseStatus.INCIDENT,
+    )
 
 
 def due_case_ids(now: datetime, limit: int = 500) -> list[int]:
     """Cases with a timer due by `now`, oldest first: the only ones a sweep touches."""
-    statement = (
-        select(Case.id)
-        .where(
-            Case.next_timer_at.is_not(None),
-            Case.next_timer_at <= now,
-            # A case with an open incident waits for an operator, not for its timers.
-            Case.status != CaseStatus.INCIDENT,
-        )
-        .order_by(Case.next_timer_at)
-        .limit(limit)
-    )
+    statement = select(Case.id).where(*_due_by(now)).order_by(Case.next_timer_at).limit(limit)
     return list(db.session.scalars(statement))
+
+
+def lock_next_due_case(now: datetime, passed: Collection[int] = ()) -> Case | None:
+    """Lock the oldest case with a due timer that no other sweep holds, skipping `passed`.
+
+    On PostgreSQL a row another transaction has locked is skipped (SKIP LOCKED), so
+    concurrent sweeps share the due cases instead of queuing on the same row; SQLite
+    serialises writers itself and ignores the clause.
+    """
+    statement = (
+        select(Case)
+        .where(*_due_by(now), Case.id.not_in(list(passed)))
+        .order_by(Case.next_timer_at, Case.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Case.__table__)
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(statement).first()
 
 
 def fire_due_timers(case: Case, now: datetime) -> StepResult | None:
@@ -184,10 +248,13 @@ def fire_due_timers(case: Case, now: datetime) -> StepResult | None:
     """
     if case.next_timer_at is None or _as_utc(case.next_timer_at) > now:
         return None
+    before = _state(case)
     workflow = bridge.load_workflow(case)
     with bridge.running_for(case):
         result = workflow.fire_due_timers(now)
     bridge.save_workflow(case, workflow, result)
+    record("timer.fired", actor=None, case=case, before=before, after=_state(case))
+    _record_completion(case, before, None)
     return result
 
 
@@ -197,10 +264,13 @@ def retry_incident(case: Case, *, actor: User) -> StepResult:
     :raises NothingToRetry: when the case has no incident.
     :raises IncidentNotRetryable: for a BPMN error the model did not catch (dismiss it instead).
     """
+    before = _state(case)
     workflow = bridge.load_workflow(case)
     with bridge.running_for(case):
         result = workflow.retry()
     bridge.save_workflow(case, workflow, result)
+    record("incident.retried", actor=actor, case=case, before=before, after=_state(case))
+    _record_completion(case, before, actor)
     return result
 
 
@@ -214,6 +284,7 @@ def migrate_case(case: Case, target: ProcessVersion, *, actor: User | None) -> S
 
     :raises MigrationBlocked: when the diff shows the move would lose work.
     """
+    before = {**_state(case), "version": case.process_version.id}
     workflow = migrate(
         bridge.load_workflow(case),
         bridge.compiled(target),
@@ -221,6 +292,13 @@ def migrate_case(case: Case, target: ProcessVersion, *, actor: User | None) -> S
     )
     case.process_version = target
     bridge.save_workflow(case, workflow, workflow.last_result)
+    record(
+        "case.migrated",
+        actor=actor,
+        case=case,
+        before=before,
+        after={**_state(case), "version": target.id},
+    )
     return workflow.last_result
 
 

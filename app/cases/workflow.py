@@ -11,13 +11,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
+from app.calendar.working import CalendarSnapshot
 from app.cases.models import Case, CaseEvent, CaseStatus, CaseTask, MessageWait, TaskState
 from app.db import db
 from app.processes.models import ProcessVersion
@@ -36,6 +37,9 @@ from engine import (
     compile_package,
     validate_package,
 )
+
+#: Python's weekday number for Thursday, the day the engine's calendar can open or close.
+THURSDAY = 3
 
 #: The actor string the engine records for automatic work (timers, sweeps).
 SYSTEM_ACTOR = "system"
@@ -71,17 +75,59 @@ def citizen_lanes() -> frozenset[str]:
 
 
 def runtime() -> Runtime:
-    """The app's one Runtime: working calendar, registered connectors and sandbox limits."""
+    """The app's one Runtime: working calendar, registered connectors and sandbox limits.
+
+    Rebuilt when an administrator edits the working calendar (its revision changes), so
+    BPMN timers in every process count the days the database says.
+    """
+    from app.calendar.services import calendar_snapshot
+
+    snapshot = calendar_snapshot()
+    revision = snapshot.revision if snapshot is not None else None
     existing = current_app.extensions.get("parvaneh.runtime")
-    if existing is None:
+    if existing is None or current_app.extensions.get("parvaneh.runtime_calendar") != revision:
         from app.cases.connectors import register_connectors
 
         registry = ConnectorRegistry()
         register_connectors(registry)
-        calendar = WorkCalendar(thursday_closed=current_app.config.get("THURSDAY_CLOSED", True))
-        existing = Runtime(calendar=calendar, connectors=registry)
+        existing = Runtime(calendar=engine_calendar(snapshot), connectors=registry)
         current_app.extensions["parvaneh.runtime"] = existing
+        current_app.extensions["parvaneh.runtime_calendar"] = revision
     return existing  # type: ignore[no-any-return]
+
+
+#: Days before today and after it that the engine calendar copies from the database one.
+_CALENDAR_PAST_DAYS, _CALENDAR_FUTURE_DAYS = 3 * 366, 10 * 366
+
+
+def engine_calendar(snapshot: CalendarSnapshot | None) -> WorkCalendar:
+    """The engine's WorkCalendar, made to agree day by day with the database calendar.
+
+    The engine knows one Thursday rule and extra holidays or working days; the database has
+    weekday rules by date range. Every date in a window around today where the two differ
+    becomes an extra holiday or working day, so both count the same days.
+    """
+    if snapshot is None:
+        return WorkCalendar(thursday_closed=current_app.config.get("THURSDAY_CLOSED", True))
+    today = utc_now().date()
+    closed_now = snapshot.closed_weekdays(today)
+    base = WorkCalendar(thursday_closed=THURSDAY in closed_now, official_holidays=False)
+    first = min([today - timedelta(days=_CALENDAR_PAST_DAYS), *snapshot.days])
+    last = max([today + timedelta(days=_CALENDAR_FUTURE_DAYS), *snapshot.days])
+    extra_holidays, extra_working = [], []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        ours, theirs = snapshot.is_working_day(day), base.is_working_day(day)
+        if ours and not theirs:
+            extra_working.append(day)
+        elif theirs and not ours:
+            extra_holidays.append(day)
+    return WorkCalendar(
+        thursday_closed=THURSDAY in closed_now,
+        official_holidays=False,
+        extra_holidays=extra_holidays,
+        extra_working_days=extra_working,
+    )
 
 
 def library() -> ProcessLibrary:
@@ -153,6 +199,14 @@ def save_workflow(case: Case, workflow: Workflow, result: StepResult) -> None:
     _sync_message_waits(case, workflow.waiting_messages())
     _append_history(case, result)
     case.due_at = min((t.due_at for t in human_tasks if t.due_at), default=None)
+    _record_metrics(case)
+
+
+def _record_metrics(case: Case) -> None:
+    # The public performance figures move with the case, in the same transaction.
+    from app.transparency.recording import record_case_change
+
+    record_case_change(case)
 
 
 def _status_of(workflow: Workflow, human_tasks: list[HumanTask]) -> CaseStatus:
@@ -181,23 +235,51 @@ def _sync_tasks(case: Case, human_tasks: list[HumanTask], now: datetime) -> None
             row = next(r for r in case.tasks if r.engine_task_id == task.id)
             row.due_at = task.due_at
             continue
+        extra = {k: v for k, v in task.properties.items() if k not in ("formKey", "outcomes")}
         case.tasks.append(
             CaseTask(
                 engine_task_id=task.id,
                 element_id=task.element_id,
                 name=task.name[:200],
                 lane=task.lane or "",
+                district_id=case.district_id,
                 form_key=task.form_key,
+                outcomes=list(task.outcomes),
+                properties=extra,
                 state=TaskState.OPEN,
                 created_at=task.ready_since,
                 due_at=task.due_at,
+                claimed_by_id=_previous_performer(case, task.element_id)
+                if extra.get("assignment") == "previous_performer"
+                else None,
             )
         )
 
 
+def _previous_performer(case: Case, element_id: str) -> int | None:
+    # The BPMN asks that a step coming round again (after a correction) go back to whoever
+    # completed it last, so the reviewer who asked for the fix checks it.
+    done = [
+        row
+        for row in case.tasks
+        if row.element_id == element_id and row.completed_by_id is not None
+    ]
+    return max(done, key=lambda row: row.id or 0).completed_by_id if done else None
+
+
 def _sync_message_waits(case: Case, waiting: list[str]) -> None:
-    db.session.execute(delete(MessageWait).where(MessageWait.case_id == case.id))
-    for name in sorted(set(waiting)):
+    wanted = set(waiting)
+    # Most steps neither start nor stop a wait: then leave the rows alone.
+    stored = set(
+        db.session.scalars(select(MessageWait.message_name).where(MessageWait.case_id == case.id))
+    )
+    if stored == wanted:
+        return
+    db.session.execute(
+        delete(MessageWait).where(MessageWait.case_id == case.id),
+        execution_options={"synchronize_session": False},
+    )
+    for name in sorted(wanted):
         db.session.add(
             MessageWait(case_id=case.id, message_name=name, correlation_key=case.tracking_code)
         )

@@ -42,6 +42,20 @@ class FakeConnectors:
             optional=["amount"],
         )
         self.registry.register(
+            "create_invoice",
+            self._handler(
+                "create_invoice",
+                lambda inputs: {
+                    "amount": sum(inputs["lines"].values()),
+                    "bill_id": "8600372918060",
+                    "payment_id": "12540040704",
+                },
+            ),
+            inputs={"lines": "dict", "tariff_year": "int", "event_key": "str"},
+            outputs={"amount": "int", "bill_id": "str", "payment_id": "str"},
+            optional=["event_key"],
+        )
+        self.registry.register(
             "issue_document",
             self._handler(
                 "issue_document", lambda inputs: {"document_number": f"SP-{len(self.calls):04d}"}

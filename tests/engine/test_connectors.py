@@ -209,10 +209,10 @@ def test_retry_after_the_fix_completes_the_case(
 def test_broken_contract_is_an_incident(sample: CompiledProcess) -> None:
     registry = ConnectorRegistry()
     registry.register(
-        "notify",
+        "create_invoice",
         lambda i, c: {"delivered": True},
-        inputs={"event_key": "str", "recipient_role": "str", "amount": "int"},
-        outputs={"sent": "bool"},
+        inputs={"lines": "dict", "tariff_year": "int", "event_key": "str"},
+        outputs={"amount": "int", "bill_id": "str", "payment_id": "str"},
     )
 
     workflow = _approved(sample, Runtime(connectors=registry))
@@ -225,10 +225,10 @@ def test_broken_contract_is_an_incident(sample: CompiledProcess) -> None:
 def test_bpmn_parameter_type_must_match_the_declaration(sample: CompiledProcess) -> None:
     registry = ConnectorRegistry()
     registry.register(
-        "notify",
-        lambda i, c: {"sent": True},
-        inputs={"event_key": "str", "recipient_role": "str", "amount": "str"},
-        outputs={"sent": "bool"},
+        "create_invoice",
+        lambda i, c: {"amount": 1, "bill_id": "", "payment_id": ""},
+        inputs={"lines": "dict", "tariff_year": "str", "event_key": "str"},
+        outputs={"amount": "int", "bill_id": "str", "payment_id": "str"},
     )
 
     workflow = _approved(sample, Runtime(connectors=registry))
@@ -242,7 +242,7 @@ def test_unregistered_connector_is_an_incident(sample: CompiledProcess) -> None:
 
     assert workflow.incident is not None
     assert workflow.incident.kind == "connector"
-    assert "no connector named 'notify'" in workflow.incident.message
+    assert "no connector named 'create_invoice'" in workflow.incident.message
 
 
 def _approved(sample: CompiledProcess, runtime: Runtime) -> Workflow:

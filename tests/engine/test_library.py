@@ -15,7 +15,12 @@ def test_library_lists_and_reads_packages(library: ProcessLibrary) -> None:
     package = library.load_package("sample_permit")
 
     assert "sample_permit" in library.package_keys()
-    assert sorted(package.files) == ["fee.dmn", "process.bpmn", "service.json"]
+    assert sorted(package.files) == [
+        "fee.dmn",
+        "process.bpmn",
+        "service.json",
+        "templates/certificate.html",
+    ]
     assert sorted(package.forms) == sorted(package.form_keys())
     assert package.key == "sample_permit"
     assert package.card is not None

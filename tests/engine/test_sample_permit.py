@@ -120,9 +120,18 @@ def test_approve_path_end_to_end(case: Case, connectors: FakeConnectors) -> None
     milestone = case.workflow.milestone
     assert milestone is not None
     assert milestone.element_id == "application_approved"
-    assert connectors.called("notify") == [
-        {"event_key": "payment_requested", "recipient_role": "APPLICANT", "amount": 48_100_000}
+    assert connectors.called("create_invoice") == [
+        {
+            "lines": {
+                "permit_fee": 48_100_000,
+                "renewal_levy": 4_810_000,
+                "education_levy": 2_405_000,
+            },
+            "tariff_year": 1404,
+            "event_key": "payment_requested",
+        }
     ]
+    assert case.workflow.data["invoice"]["amount"] == 55_315_000
 
     case.pay()
     assert case.workflow.is_completed
@@ -165,7 +174,12 @@ def test_full_history_of_an_approved_case(case: Case) -> None:
     by_kind = {(e.kind, e.element_id): e for e in case.history}
     assert by_kind["task_completed", "submit_application"].data == APPLICATION
     assert by_kind["task_completed", "review_application"].element_name == "بررسی مدارک"
-    assert by_kind["decision_made", "compute_fee"].data == {"fee": 48_100_000, "fee_rule": "R2"}
+    assert by_kind["decision_made", "compute_fee"].data == {
+        "fee": 48_100_000,
+        "fee_rule": "R2",
+        "renewal_levy": 4_810_000,
+        "education_levy": 2_405_000,
+    }
     assert by_kind["message_received", "wait_payment"].data == {"payment": PAYMENT}
     assert all(entry.at == datetime(2025, 9, 23, 5, 0, tzinfo=UTC) for entry in case.history)
 
@@ -264,6 +278,61 @@ def test_fee_table(case: Case, usage: str, area: float, fee: int, rule: str) -> 
     assert case.workflow.data["fee"] == fee
     assert isinstance(case.workflow.data["fee"], int)
     assert case.workflow.data["fee_rule"] == rule
+
+
+@pytest.mark.parametrize(
+    ("filed_on", "usage", "area", "lines", "rule"),
+    [
+        # Tariff book 1404 (filed 1404-12-29, the last day of the year).
+        ("2026-03-20", "residential", 200, (30_000_000, 4_000_000, 1_500_000), "R1"),
+        ("2026-03-20", "residential", 240.5, (48_100_000, 4_810_000, 2_405_000), "R2"),
+        ("2026-03-20", "commercial", 50, (25_000_000, 2_000_000, 1_250_000), "C"),
+        ("2026-03-20", "other", 10, (3_000_000, 200_000, 150_000), "X"),
+        # Tariff book 1405 (filed 1405-01-01): new bands and rates.
+        ("2026-03-21", "residential", 150, (22_500_000, 3_750_000, 1_125_000), "R1"),
+        ("2026-03-21", "residential", 240.5, (57_720_000, 6_012_500, 2_886_000), "R2"),
+        ("2026-03-21", "residential", 300.5, (90_150_000, 7_512_500, 4_507_500), "R3"),
+        ("2026-03-21", "commercial", 50, (30_000_000, 2_500_000, 1_500_000), "C"),
+        ("2026-03-21", "other", 10, (3_600_000, 250_000, 180_000), "X"),
+        # 1406 has no book of its own yet: the 1405 book stays in force.
+        ("2027-06-01", "residential", 240.5, (57_720_000, 6_012_500, 2_886_000), "R2"),
+    ],
+)
+def test_fee_lines_per_tariff_year(
+    sample: CompiledProcess,
+    runtime: Runtime,
+    connectors: FakeConnectors,
+    filed_on: str,
+    usage: str,
+    area: float,
+    lines: tuple[int, int, int],
+    rule: str,
+) -> None:
+    with freeze_time(START):  # approval date: the filing date alone picks the book
+        case = submitted(Case(sample, runtime, filed_on=filed_on), usage=usage, area=area)
+        case.complete("review_application", {"decision": "approve"}, EXPERT)
+
+    [call] = connectors.called("create_invoice")
+    assert call["lines"] == dict(
+        zip(("permit_fee", "renewal_levy", "education_levy"), lines, strict=True)
+    )
+    assert call["tariff_year"] == {"2026-03-20": 1404, "2026-03-21": 1405}.get(filed_on, 1406)
+    assert case.workflow.data["fee_rule"] == rule
+    assert case.workflow.data["invoice"]["amount"] == sum(lines)
+
+
+def test_no_tariff_book_before_1404_is_an_incident(
+    sample: CompiledProcess, runtime: Runtime, connectors: FakeConnectors
+) -> None:
+    with freeze_time(START):
+        case = submitted(Case(sample, runtime, filed_on="2025-03-20"))  # 1403-12-30
+        result = case.workflow.complete(
+            only_task(case.workflow, "review_application").id, {"decision": "approve"}, actor=EXPERT
+        )
+
+    assert result.incident is not None
+    assert result.incident.element_id == "request_payment"
+    assert connectors.called("create_invoice") == []
 
 
 def test_payment_message(case: Case) -> None:
@@ -421,7 +490,82 @@ def test_steps_for_the_public_page(sample: CompiledProcess) -> None:
         "request_payment",
         "reject_after_corrections",
         "correct_application",
+        "notify_correction",
+        "check_site_visit",
+        "inspect_site",
         "issue_certificate",
     }
     assert sample.steps()[1].name == "ثبت درخواست"
     assert 'id="sample_permit"' in sample.bpmn_xml
+
+
+INSPECTION = {
+    "inspection_outcome": "compliant",
+    "visited_on": "1404-07-03",
+    "findings": "وضع موجود با نقشه و سند مطابق است.",
+}
+
+
+def test_each_return_for_correction_texts_the_applicant(
+    case: Case, connectors: FakeConnectors
+) -> None:
+    submitted(case)
+    for _ in range(2):
+        case.complete("review_application", {"decision": "return_for_correction"}, EXPERT)
+        case.complete("correct_application", {"correction_note": "اصلاح شد"}, CITIZEN)
+
+    assert (
+        connectors.called("notify")
+        == [{"event_key": "returned_for_correction", "recipient_role": "APPLICANT"}] * 2
+    )
+    keys = [c.idempotency_key for name, _, c in connectors.calls if name == "notify"]
+    assert len(set(keys)) == 2  # each round is its own message, not a retry of the first
+
+
+def test_review_task_asks_for_the_previous_performer(case: Case) -> None:
+    submitted(case)
+    review = only_task(case.workflow, "review_application")
+    assert review.properties["assignment"] == "previous_performer"
+
+
+def test_site_visit_then_compliant_report_goes_on_to_the_fee(
+    case: Case, connectors: FakeConnectors
+) -> None:
+    submitted(case)
+    case.complete("review_application", {"decision": "approve", "site_visit": True}, EXPERT)
+
+    visit = only_task(case.workflow, "inspect_site")
+    assert case.ready() == [("inspect_site", "INSPECTOR", "sample_permit/inspection")]
+    assert visit.outcomes == ("compliant", "non_compliant")
+    assert visit.properties["appointment"] == "site_visit"
+    assert case.workflow.waiting_messages() == []
+    assert connectors.called("notify") == []  # no fee before the inspector's report
+
+    case.complete("inspect_site", INSPECTION, "inspector:5")
+
+    assert case.workflow.waiting_messages() == ["payment_confirmed"]
+    assert case.workflow.data["fee"] == 48_100_000
+    case.pay()
+    assert case.workflow.outcome == "end_approved"
+
+
+def test_non_compliant_site_rejects_the_application(case: Case, connectors: FakeConnectors) -> None:
+    submitted(case)
+    case.complete("review_application", {"decision": "approve", "site_visit": True}, EXPERT)
+
+    case.complete("inspect_site", {**INSPECTION, "inspection_outcome": "non_compliant"}, "i:5")
+
+    assert case.workflow.is_completed
+    assert case.workflow.outcome == "end_rejected"
+    assert connectors.calls == []
+
+
+@pytest.mark.parametrize("answer", [{}, {"site_visit": False}, {"site_visit": "yes"}])
+def test_no_site_visit_unless_the_reviewer_asks_for_one(case: Case, answer: dict[str, Any]) -> None:
+    submitted(case)
+
+    case.complete("review_application", {"decision": "approve", **answer}, EXPERT)
+
+    assert case.ready() == []
+    assert case.workflow.data["site_visit"] is False
+    assert case.workflow.waiting_messages() == ["payment_confirmed"]

@@ -139,6 +139,7 @@ def test_sample_forms_exist_for_every_form_key(library: ProcessLibrary) -> None:
         "sample_permit/application",
         "sample_permit/correction",
         "sample_permit/escalation",
+        "sample_permit/inspection",
         "sample_permit/review",
     ]
     assert all(library.form_exists(key) for key in package.form_keys())
@@ -154,7 +155,8 @@ def test_unregistered_connectors_of_the_sample_are_reported(library: ProcessLibr
     )
 
     assert [(i.element_id, i.message) for i in issues] == [
-        ("request_payment", "connector 'notify' is not registered"),
+        ("notify_correction", "connector 'notify' is not registered"),
+        ("request_payment", "connector 'create_invoice' is not registered"),
         ("issue_certificate", "connector 'issue_document' is not registered"),
     ]
 
