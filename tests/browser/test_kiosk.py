@@ -111,7 +111,8 @@ def test_assisted_filing_then_finish_leaves_nothing(
     page.get_by_role("link", name="رسید کد رهگیری").first.click()
     slip_text = page.locator(".slip").inner_text()
     assert tracking_code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in slip_text
-    assert page.locator("[data-print]").is_visible()
+    # The print button is revealed by the page's script: wait for it rather than race it.
+    page.locator("[data-print]").wait_for(state="visible", timeout=5000)
     shot(page, "3-slip")
     page.emulate_media(media="print")
     assert page.locator(".kiosk-bar").is_hidden()
