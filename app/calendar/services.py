@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import jdatetime
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -113,6 +113,12 @@ def days_in_year(calendar: MunicipalCalendar, jalali_year: int) -> list[Calendar
 
 def _touch(calendar: MunicipalCalendar) -> None:
     calendar.revision = secrets.token_hex(16)
+    forget_runtime()
+
+
+def forget_runtime() -> None:
+    """Make this app context check the calendar again (other processes see the new revision)."""
+    g.pop("parvaneh_runtime", None)
 
 
 def ensure_calendar(*, thursday_closed: bool = True, actor: Any = None) -> MunicipalCalendar:
@@ -127,6 +133,7 @@ def ensure_calendar(*, thursday_closed: bool = True, actor: Any = None) -> Munic
         name_en=config["MUNICIPALITY_NAME_EN"],
         revision=secrets.token_hex(16),
     )
+    forget_runtime()
     closed = {FRIDAY, THURSDAY} if thursday_closed else {FRIDAY}
     calendar.rules.append(
         WeekRule(starts_on=EPOCH, ends_on=None, closed_weekdays=_weekdays(closed), note="")

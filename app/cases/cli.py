@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -31,7 +32,9 @@ engine_cli = AppGroup("engine", help="The process engine's periodic work and inc
 def tick_command(loop: bool, every: float) -> None:
     """Fire every timer that is due now and advance its case."""
     while True:
-        fired, failed = sweep_due_timers()
+        # A fresh app context per sweep, so a long-running loop sees calendar edits.
+        with current_app.app_context():
+            fired, failed = sweep_due_timers()
         click.echo(
             f"timers: {fired} case(s) advanced, {failed} skipped (a conflict or an error, logged)"
         )

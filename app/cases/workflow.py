@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import delete, select
 
 from app.calendar.working import CalendarSnapshot
@@ -62,10 +62,21 @@ def user_id_of(actor: str) -> int | None:
 # --- The shared runtime and the analysts' files ---------------------------------------------
 
 
+_roles_cache: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+
+
 def role_catalogue() -> dict[str, dict[str, Any]]:
-    """The role codes lanes may use, with their names (processes/roles.json)."""
+    """The role codes lanes may use, with their names (processes/roles.json).
+
+    Read again only when the file changes: every engine step asks for it.
+    """
     path = Path(current_app.config["PROCESSES_DIR"]) / "roles.json"
-    roles: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["roles"]
+    key = (str(path), path.stat().st_mtime_ns)
+    roles = _roles_cache.get(key)
+    if roles is None:
+        roles = json.loads(path.read_text(encoding="utf-8"))["roles"]
+        _roles_cache.clear()
+        _roles_cache[key] = roles
     return roles
 
 
@@ -82,6 +93,10 @@ def runtime() -> Runtime:
     """
     from app.calendar.services import calendar_snapshot
 
+    # One calendar check per request, job or sweep (each has its own app context) is enough:
+    # a single step asks for the runtime several times. Editing the calendar forgets it.
+    if "parvaneh_runtime" in g:
+        return g.parvaneh_runtime  # type: ignore[no-any-return]
     snapshot = calendar_snapshot()
     revision = snapshot.revision if snapshot is not None else None
     existing = current_app.extensions.get("parvaneh.runtime")
@@ -93,6 +108,7 @@ def runtime() -> Runtime:
         existing = Runtime(calendar=engine_calendar(snapshot), connectors=registry)
         current_app.extensions["parvaneh.runtime"] = existing
         current_app.extensions["parvaneh.runtime_calendar"] = revision
+    g.parvaneh_runtime = existing
     return existing  # type: ignore[no-any-return]
 
 
