@@ -3,8 +3,8 @@
 Every gateway receives the notification's idempotency key. Delivery is at-least-once (a
 worker that dies after handing a message over hands it over again), so the provider's side
 must drop a key it has seen: the development backend does exactly that and counts the
-repeats, e-mail carries the key in a stable Message-ID, and the SMS adapter passes it on
-where the provider's protocol has room for it.
+repeats, e-mail carries the key in a stable Message-ID, and the SMS adapter sends it to the
+provider, which answers a repeated key with the first message's id.
 """
 
 from __future__ import annotations
@@ -89,10 +89,10 @@ class SmsSender:
         self.gateway = gateway
 
     def send(self, address: str, subject: str, text: str, idempotency_key: str) -> str:
-        """Send the text; the app/sms protocol has no key field yet, so dedupe is ours alone."""
-        del subject, idempotency_key  # see the module docstring and the README
+        """Send the text with the notification's key, so the provider drops a repeat."""
+        del subject
         try:
-            return self.gateway.send(address, text)
+            return self.gateway.send(address, text, idempotency_key)
         except SmsError as error:
             raise DeliveryError(str(error)) from error
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.db import db
 from app.sms.models import DevSmsMessage
@@ -29,8 +30,11 @@ class SmsError(Exception):
 class SmsGateway(Protocol):
     """Anything that can send one text to one mobile number."""
 
-    def send(self, mobile: str, text: str) -> str:
+    def send(self, mobile: str, text: str, idempotency_key: str | None = None) -> str:
         """Send `text` to `mobile` and return the provider's message id.
+
+        A repeated `idempotency_key` (a retry after a crash) is answered with the first
+        message's id and sends nothing again.
 
         :raises SmsError: when the provider refuses or cannot be reached.
         """
@@ -42,10 +46,23 @@ def new_message_id() -> str:
     return "dev-" + secrets.token_hex(8)
 
 
-def store_dev_message(mobile: str, text: str) -> str:
-    """Keep a message for the development inbox (added and flushed; the caller commits)."""
+def store_dev_message(mobile: str, text: str, idempotency_key: str | None = None) -> str:
+    """Keep a message for the development inbox (added and flushed; the caller commits).
+
+    A key seen before returns the first message's id and stores nothing, as a provider does.
+    """
+    if idempotency_key:
+        seen = db.session.scalar(
+            select(DevSmsMessage.message_id).where(DevSmsMessage.idempotency_key == idempotency_key)
+        )
+        if seen is not None:
+            return seen
     message = DevSmsMessage(
-        message_id=new_message_id(), mobile=mobile, text=text, created_at=datetime.now(UTC)
+        message_id=new_message_id(),
+        idempotency_key=idempotency_key or None,
+        mobile=mobile,
+        text=text,
+        created_at=datetime.now(UTC),
     )
     db.session.add(message)
     db.session.flush()
@@ -55,9 +72,9 @@ def store_dev_message(mobile: str, text: str) -> str:
 class DevSmsGateway:
     """The embedded default: writes each message to the database for the /dev/sms inbox."""
 
-    def send(self, mobile: str, text: str) -> str:
+    def send(self, mobile: str, text: str, idempotency_key: str | None = None) -> str:
         """Store the message in the same transaction as the change that caused it."""
-        return store_dev_message(mobile, text)
+        return store_dev_message(mobile, text, idempotency_key)
 
 
 class HttpSmsGateway:
@@ -70,18 +87,24 @@ class HttpSmsGateway:
         self.api_key = api_key
         self.timeout = timeout
 
-    def send(self, mobile: str, text: str) -> str:
+    def send(self, mobile: str, text: str, idempotency_key: str | None = None) -> str:
         """POST the message and return the id the provider answers with."""
-        body = json.dumps({"to": mobile, "text": text}, ensure_ascii=False).encode()
+        message: dict[str, str] = {"to": mobile, "text": text}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {self.api_key}",
+        }
+        if idempotency_key:
+            # The provider drops a repeat of the same key: a retry never texts twice.
+            message["idempotency_key"] = idempotency_key
+            headers["Idempotency-Key"] = idempotency_key
+        body = json.dumps(message, ensure_ascii=False).encode()
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.url,
             data=body,
             method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Accept": "application/json",
-                "Authorization": f"Bearer {self.api_key}",
-            },
+            headers=headers,
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310

@@ -58,6 +58,7 @@ def simulator() -> ResponseReturnValue:
     check = check_mobile(to)
     if not check.ok:
         return jsonify(error="invalid mobile number"), 422
-    message_id = store_dev_message(check.value, text)
+    key = payload.get("idempotency_key") or request.headers.get("Idempotency-Key")
+    message_id = store_dev_message(check.value, text, key if isinstance(key, str) else None)
     db.session.commit()
     return jsonify(id=message_id), 200

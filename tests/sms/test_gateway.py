@@ -119,3 +119,19 @@ def test_development_pages_do_not_exist_elsewhere(environment: str, tmp_path: Pa
         client.post("/dev/sms/api/messages", json={"to": "09140001001", "text": "x"}).status_code
         == 404
     )
+
+
+@pytest.mark.requires_commit
+def test_a_repeated_idempotency_key_is_sent_once(live_server: str, live_db: Flask) -> None:
+    live_db.config["SMS_HTTP_API_KEY"] = "simulator-key"
+    try:
+        gateway = HttpSmsGateway(f"{live_server}/dev/sms/api/messages", "simulator-key", timeout=5)
+        first = gateway.send("09140001001", "پیام یکم", idempotency_key="notification:7")
+        again = gateway.send("09140001001", "پیام یکم", idempotency_key="notification:7")
+        other = gateway.send("09140001001", "پیام دوم", idempotency_key="notification:8")
+        db.session.remove()
+        stored = db.session.scalars(select(DevSmsMessage).order_by(DevSmsMessage.id)).all()
+        assert first == again != other
+        assert [m.idempotency_key for m in stored] == ["notification:7", "notification:8"]
+    finally:
+        live_db.config["SMS_HTTP_API_KEY"] = ""
