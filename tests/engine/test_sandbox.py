@@ -163,6 +163,11 @@ def test_ordinary_scripts_compile_and_run() -> None:
 FAST_LIMITS = SandboxLimits(max_steps=20_000, max_seconds=5.0)
 
 
+#: Far above a stopped script's run time, far below an unstopped one's: a loaded CI machine
+#: must not turn "stopped" into a failure (these are not speed tests).
+STOPPED_WITHIN_SECONDS = 30
+
+
 def run_limited(script: str, limits: SandboxLimits = FAST_LIMITS) -> tuple[Workflow, float]:
     compiled = compiled_probe(sequence(start(), script_task("risky_script", script), end()))
     began = time.monotonic()
@@ -187,7 +192,7 @@ def test_runaway_loops_are_stopped(script: str) -> None:
     assert workflow.incident.kind == "limit"
     assert workflow.incident.element_id == "risky_script"
     assert "steps" in workflow.incident.message
-    assert elapsed < 5
+    assert elapsed < STOPPED_WITHIN_SECONDS
 
 
 def test_time_budget_stops_slow_loops() -> None:
@@ -198,7 +203,7 @@ def test_time_budget_stops_slow_loops() -> None:
     assert workflow.incident is not None
     assert workflow.incident.kind == "limit"
     assert "0.05 s" in workflow.incident.message
-    assert elapsed < 2
+    assert elapsed < STOPPED_WITHIN_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -229,7 +234,7 @@ def test_huge_allocations_are_refused(script: str) -> None:
     assert workflow.incident is not None
     assert workflow.incident.kind == "limit", workflow.incident.message
     assert workflow.incident.element_id == "risky_script"
-    assert elapsed < 5
+    assert elapsed < STOPPED_WITHIN_SECONDS
 
 
 def test_memory_growing_step_by_step_is_stopped() -> None:
@@ -241,7 +246,7 @@ def test_memory_growing_step_by_step_is_stopped() -> None:
     assert workflow.incident is not None
     assert workflow.incident.kind == "limit"
     assert "more than 32 MB" in workflow.incident.message
-    assert elapsed < 5
+    assert elapsed < STOPPED_WITHIN_SECONDS
 
 
 def test_non_json_values_left_by_a_script_are_an_incident() -> None:
