@@ -138,6 +138,24 @@ class RegistryPlate:
         """Return the subsidiary plate numbers as stored, or an empty string."""
         return "-".join(map(str, self.sub))
 
+    @property
+    def key(self) -> str:
+        """The plate as one searchable string: ``section/main/sub`` (``section/main`` without sub).
+
+        Cases and the property register store this form, so one plate is one key everywhere.
+        """
+        return "/".join(filter(None, (str(self.section), self.main_text, self.sub_text)))
+
+    @classmethod
+    def from_answers(cls, answers: object) -> RegistryPlate | None:
+        """The plate a form's ``registry-plate`` widget answered (``{section, main, sub}``), if valid."""
+        if not isinstance(answers, dict) or not answers.get("section") or not answers.get("main"):
+            return None
+        try:
+            return cls.parse(answers["section"], answers["main"], answers.get("sub") or None)
+        except InvalidValue:
+            return None
+
 
 def _join(numbers: tuple[int, ...], lang: str) -> str:
     """List numbers in words' style: «۲۱۱، ۲۵۳ و ۲۵۴» or "211, 253 and 254"."""
