@@ -45,6 +45,7 @@ def seed_command() -> None:
     seed_payments()
     seed_site_visits()
     seed_transparency()
+    seed_procedures()
 
 
 def seed_back_office() -> None:
@@ -372,3 +373,27 @@ def seed_transparency() -> None:
         f"Transparency: the dashboard is at /transparency, open data at /open-data; "
         f"notifications delivered: {report.sent} (staff see them at /staff/notifications)."
     )
+
+
+def seed_procedures() -> None:
+    """Cases of every municipal procedure at various stages (app/demo_procedures/<key>.py)."""
+    import importlib
+    import pkgutil
+
+    import app.demo_procedures as procedures
+    from app.accounts.models import User, UserKind
+
+    for module in pkgutil.iter_modules(procedures.__path__):
+        importlib.import_module(f"{procedures.__name__}.{module.name}").seed()
+        db.session.commit()
+    known = {username for username, _name, _roles in DEMO_STAFF}
+    others = db.session.scalars(
+        db.select(User).where(User.kind != UserKind.CITIZEN).order_by(User.username)
+    )
+    extra = [user for user in others if user.username not in known]
+    if extra:
+        click.echo("Procedure demo accounts (same password; agencies work at /agency/):")
+        for user in extra:
+            click.echo(
+                f"  {user.username:<18} {', '.join(sorted(user.role_codes))}   {user.full_name}"
+            )
