@@ -85,6 +85,7 @@ def _register_models() -> None:
     import app.payments.models
     import app.portal.models
     import app.processes.models
+    import app.properties.models
     import app.sms.models
     import app.transparency.models  # noqa: F401
 
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.payments.simulator import bp as ipg_simulator_bp
     from app.payments.views import bp as payments_bp
     from app.portal.views import bp as portal_bp
+    from app.properties.views import bp as properties_bp
     from app.public.views import bp as public_bp
     from app.sms.views import bp as sms_bp
     from app.transparency.views import bp as transparency_bp
@@ -118,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     app.register_blueprint(office_bp)
     app.register_blueprint(inspections_bp)
+    app.register_blueprint(properties_bp)
     app.register_blueprint(fees_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(ipg_simulator_bp)
@@ -152,11 +155,13 @@ def _register_commands(app: Flask) -> None:
     from app.office.cli import office_cli
     from app.payments.cli import payments_cli
     from app.processes.cli import processes_cli
+    from app.properties.cli import properties_cli
     from app.transparency.cli import transparency_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(forms_cli)
     app.cli.add_command(processes_cli)
+    app.cli.add_command(properties_cli)
     app.cli.add_command(engine_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(districts_cli)

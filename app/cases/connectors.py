@@ -42,14 +42,21 @@ def register_connectors(registry: ConnectorRegistry) -> None:
             "applicant_name": "str",
             "fee_paid": "int",
             "payment_reference": "str",
+            "facts": "dict",
+            "valid_days": "int",
         },
         outputs={"document_number": "str"},
-        optional=["applicant_name", "fee_paid", "payment_reference"],
-        description="Register an issued document with the facts it certifies; returns its number.",
+        optional=["applicant_name", "fee_paid", "payment_reference", "facts", "valid_days"],
+        description=(
+            "Register an issued document with the facts it certifies (valid `valid_days` days"
+            " from issue when given); returns its number."
+        ),
     )
     from app.fees.connector import register as register_fee_connectors
+    from app.properties.connector import register as register_property_connectors
 
     register_fee_connectors(registry)
+    register_property_connectors(registry)
 
 
 def _case() -> Case:
@@ -123,12 +130,17 @@ def new_document_number(district_code: str, now: datetime) -> str:
 def issue_document(inputs: Mapping[str, Any], context: ConnectorContext) -> Mapping[str, Any]:
     """Register and sign the document with its facts; return its number (same number on retry)."""
     case = _case()
-    facts = {name: value for name, value in inputs.items() if name != "document_type"}
+    named = {"document_type", "facts", "valid_days"}
+    facts = {name: value for name, value in inputs.items() if name not in named}
+    valid_days = inputs.get("valid_days")
+    if valid_days is not None and valid_days <= 0:
+        raise ConnectorError(f"valid_days must be a positive number of days, not {valid_days}")
     document = certificates.issue_document(
         document_type=inputs["document_type"],
-        facts={"tracking_code": case.tracking_code, **facts},
+        facts={"tracking_code": case.tracking_code, **(inputs.get("facts") or {}), **facts},
         idempotency_key=_key(context, case),
         case=case,
         now=datetime.now(UTC),
+        valid_days=valid_days,
     )
     return {"document_number": document.document_number}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, DateTime, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import db
@@ -34,6 +34,8 @@ class IssuedDocument(db.Model):
     document_type: Mapped[str] = mapped_column(String(80))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The last day (Tehran calendar) the document is valid on; None when it does not expire.
+    valid_until: Mapped[date | None] = mapped_column(Date)
     #: Ed25519 signature (base64) over the canonical document data; see certificates.signing.
     signature: Mapped[str | None] = mapped_column(String(100))
     #: Fingerprint of the public key that signed it, so keys can be rotated.

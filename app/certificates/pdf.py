@@ -122,6 +122,8 @@ def render_html(document: IssuedDocument) -> str:
             "key_id": document.key_id or "",
             "signature": document.signature or "",
             "status": document.status.value,
+            # ISO date (or ""), so the templates' jalali filters format it like the others.
+            "valid_until": document.valid_until.isoformat() if document.valid_until else "",
         },
         "facts": dict(document.facts),
         "case": {"tracking_code": case.tracking_code if case else ""},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from app.certificates.models import DocumentStatus, IssuedDocument
 from app.certificates.signing import signing_key, verify_signature
 from app.db import db
 from app.persian.identifiers import calbit
-from app.persian.jalali import to_jalali
+from app.persian.jalali import TEHRAN, to_jalali
 
 
 class DocumentStateError(ValueError):
@@ -28,13 +28,29 @@ def _utc(moment: datetime) -> datetime:
 
 
 def signed_data(document: IssuedDocument) -> dict[str, Any]:
-    """What the signature covers: number, type, issue time (UTC, seconds) and the facts."""
-    return {
+    """What the signature covers: number, type, issue time (UTC, seconds), the facts, and the
+    validity date when the document has one (absent otherwise, so older signatures still hold)."""
+    data = {
         "document_number": document.document_number,
         "document_type": document.document_type,
         "issued_at": _utc(document.issued_at).replace(microsecond=0).isoformat(),
         "facts": document.facts,
     }
+    if document.valid_until is not None:
+        data["valid_until"] = document.valid_until.isoformat()
+    return data
+
+
+def valid_until(issued_at: datetime, valid_days: int) -> date:
+    """The last valid day of a document valid `valid_days` calendar days from its issue (Tehran)."""
+    return _utc(issued_at).astimezone(TEHRAN).date() + timedelta(days=valid_days)
+
+
+def is_expired(document: IssuedDocument, now: datetime) -> bool:
+    """Whether the document's validity period has ended by `now` (Tehran calendar days)."""
+    if document.valid_until is None:
+        return False
+    return _utc(now).astimezone(TEHRAN).date() > document.valid_until
 
 
 def new_document_number(district_code: str, now: datetime) -> str:
@@ -70,8 +86,12 @@ def issue_document(
     idempotency_key: str,
     case: Case | None,
     now: datetime,
+    valid_days: int | None = None,
 ) -> IssuedDocument:
-    """Register and sign a document (the same one again for the same idempotency key)."""
+    """Register and sign a document (the same one again for the same idempotency key).
+
+    With `valid_days`, the document is valid that many calendar days from its issue date.
+    """
     existing = db.session.scalar(
         select(IssuedDocument).where(IssuedDocument.idempotency_key == idempotency_key)
     )
@@ -85,6 +105,7 @@ def issue_document(
         document_type=document_type,
         facts=facts,
         issued_at=now,
+        valid_until=valid_until(now, valid_days) if valid_days is not None else None,
         status=DocumentStatus.VALID,
     )
     sign_document(document)
@@ -101,13 +122,19 @@ class Verification:
     signature_valid: bool
     #: The document that replaced this one, when superseded.
     successor: IssuedDocument | None
+    #: Its validity period (valid_until) has ended.
+    expired: bool = False
 
     @property
     def authentic_and_current(self) -> bool:
-        return self.signature_valid and self.document.status == DocumentStatus.VALID
+        return (
+            self.signature_valid
+            and self.document.status == DocumentStatus.VALID
+            and not self.expired
+        )
 
 
-def verify_document(document: IssuedDocument) -> Verification:
+def verify_document(document: IssuedDocument, now: datetime | None = None) -> Verification:
     """Check the stored facts against the signature with the published key."""
     key = signing_key()
     valid = document.key_id == key.key_id and verify_signature(
@@ -118,7 +145,10 @@ def verify_document(document: IssuedDocument) -> Verification:
         if document.superseded_by_id
         else None
     )
-    return Verification(document=document, signature_valid=valid, successor=successor)
+    expired = is_expired(document, now or datetime.now(UTC))
+    return Verification(
+        document=document, signature_valid=valid, successor=successor, expired=expired
+    )
 
 
 def find_document(number: str) -> IssuedDocument | None:

@@ -1,0 +1,1 @@
+"""The property register: parcels by registry plate, their cases, documents and violations."""
