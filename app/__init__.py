@@ -70,6 +70,7 @@ def _resolve_paths(app: Flask) -> None:
 def _register_models() -> None:
     # Import every domain's models so the metadata (and Alembic) sees all tables.
     import app.accounts.models
+    import app.agency.models
     import app.audit.models
     import app.calendar.models
     import app.cases.models
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     # Every blueprint is listed here, explicitly, so the app's surface is visible in one place.
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.agency.views import bp as agency_bp
     from app.certificates.views import bp as certificates_bp
     from app.citizens.views import bp as citizens_bp
     from app.fees.views import bp as fees_bp
@@ -127,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(transparency_bp)
+    app.register_blueprint(agency_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

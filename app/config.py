@@ -62,6 +62,8 @@ def from_environment() -> dict[str, Any]:
         # Public status lookup (app/portal): attempts per client address and per tracking code.
         "PORTAL_LOOKUP_LIMIT": _env("PORTAL_LOOKUP_LIMIT", "10/minute;60/hour"),
         "PORTAL_LOOKUP_CODE_LIMIT": _env("PORTAL_LOOKUP_CODE_LIMIT", "20/hour"),
+        # The inbound inquiry API (app/agency): calls per organisation's account.
+        "AGENCY_API_LIMIT": _env("AGENCY_API_LIMIT", "60/minute;1000/hour"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": environment == "production",

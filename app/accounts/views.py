@@ -19,6 +19,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.accounts import services, totp
 from app.accounts.models import User, UserKind
@@ -43,7 +45,15 @@ PENDING_SECONDS = 300
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # Every signed-in page asks for the roles and districts: one statement instead of three.
+    if not user_id.isdigit():
+        return None
+    statement = (
+        select(User)
+        .where(User.id == int(user_id))
+        .options(joinedload(User.roles), joinedload(User.districts))
+    )
+    return db.session.scalars(statement).unique().first()
 
 
 @login_manager.unauthorized_handler
@@ -94,6 +104,8 @@ def _sign_in(user: User) -> ResponseReturnValue:
     services.complete_sign_in(user, now=utc_now())
     db.session.commit()
     target = _safe_next(session.get("staff_next"))
+    if user.kind == UserKind.AGENCY and not session.get("staff_next"):
+        target = url_for("agency.inbox")  # outside agencies work at /agency, not /office
     session.clear()  # nothing from before sign-in carries over
     login_user(user)
     now = time.time()

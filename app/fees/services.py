@@ -98,10 +98,13 @@ def find_invoice(bill_id: str) -> Invoice | None:
     return db.session.scalar(select(Invoice).where(Invoice.bill_id == bill_id))
 
 
-def invoice_for(bill_id: str, citizen: User) -> Invoice | None:
-    """The invoice with this bill ID if the citizen is its applicant (else None: not found)."""
+def invoice_for(bill_id: str, user: User) -> Invoice | None:
+    """The invoice with this bill ID if the user is its case's applicant (else None: not found).
+
+    The applicant is a citizen, or the account of an organisation that filed an inquiry.
+    """
     invoice = find_invoice(bill_id)
-    if invoice is None or invoice.applicant_id is None or invoice.applicant_id != citizen.id:
+    if invoice is None or invoice.applicant_id is None or invoice.applicant_id != user.id:
         return None
     return invoice
 

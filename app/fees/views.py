@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.accounts.access import citizen_required
+from app.accounts.access import payer_required
 from app.db import db
 from app.fees import services
 from app.fees.models import InvoiceStatus
@@ -17,7 +17,7 @@ bp = Blueprint("fees", __name__, url_prefix="/invoices", template_folder="templa
 
 
 @bp.get("/<bill_id>")
-@citizen_required
+@payer_required
 def invoice(bill_id: str) -> ResponseReturnValue:
     """Show one of the signed-in citizen's invoices (404 for anyone else's)."""
     found = services.invoice_for(bill_id, current_user)

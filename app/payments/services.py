@@ -101,10 +101,13 @@ def find_payment(token: str, gateway: PaymentGateway) -> Payment | None:
     )
 
 
-def payment_for(reference: str, citizen: User) -> Payment | None:
-    """The attempt with this reference if the citizen's invoice it pays (else None)."""
+def payment_for(reference: str, user: User) -> Payment | None:
+    """The attempt with this reference if it pays the user's invoice (else None: not found).
+
+    The user is the invoice's applicant: a citizen, or an organisation that filed an inquiry.
+    """
     payment = db.session.scalar(select(Payment).where(Payment.reference == reference))
-    if payment is None or payment.invoice.applicant_id != citizen.id:
+    if payment is None or payment.invoice.applicant_id != user.id:
         return None
     return payment
 

@@ -9,7 +9,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts.access import citizen_required
+from app.accounts.access import payer_required
+from app.accounts.models import User, UserKind
 from app.certificates import services as certificates
 from app.certificates.models import IssuedDocument
 from app.certificates.pdf import render_pdf
@@ -33,10 +34,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _outcome_url(payment: Payment) -> str:
+    """Where the payer reads the outcome: back where they work.
+
+    An organisation that filed an inquiry returns to its inquiries page, which shows the
+    result; a citizen to the payment's own page. Decided from the payment's payer, not the
+    session: a bank's page posts the callback from another site, without the user's cookie.
+    """
+    payer = db.session.get(User, payment.payer_id) if payment.payer_id else None
+    if payer is not None and payer.kind == UserKind.AGENCY:
+        return url_for("agency.inquiries", payment=payment.reference, _anchor="payment-outcome")
+    return url_for("payments.show", reference=payment.reference)
+
+
 @bp.post("/invoices/<bill_id>/pay")
-@citizen_required
+@payer_required
 def start(bill_id: str) -> ResponseReturnValue:
-    """Open a payment at the gateway and send the citizen there."""
+    """Open a payment at the gateway and send the payer (the case's applicant) there."""
     invoice = fees.invoice_for(bill_id, current_user)
     if invoice is None:
         abort(404)
@@ -74,20 +88,20 @@ def callback() -> ResponseReturnValue:
     payment = services.find_payment(token, gateway) if token else None
     if payment is None:
         abort(404)
-    reference = payment.reference
+    reference, outcome = payment.reference, _outcome_url(payment)
     try:
         payment = services.complete_payment(token, gateway=gateway, now=_now())
     except GatewayError:
         db.session.rollback()
         current_app.logger.exception("verify failed for payment %s", reference)
-        return redirect(url_for("payments.show", reference=reference), 303)
+        return redirect(outcome, 303)
     db.session.commit()
     if payment.state == PaymentState.PAID and services.settle_payment(
         payment, gateway=gateway, now=_now()
     ):
         db.session.commit()
     # A redirect, so refreshing the page never posts the callback again.
-    return redirect(url_for("payments.show", reference=reference), 303)
+    return redirect(outcome, 303)
 
 
 def _own_payment(reference: str) -> Payment:
@@ -98,7 +112,7 @@ def _own_payment(reference: str) -> Payment:
 
 
 @bp.get("/payments/<reference>")
-@citizen_required
+@payer_required
 def show(reference: str) -> ResponseReturnValue:
     """The outcome of one attempt: the receipt, or what went wrong and how to try again."""
     payment = _own_payment(reference)
@@ -124,10 +138,11 @@ def show(reference: str) -> ResponseReturnValue:
 
 
 @bp.post("/payments/<reference>/check")
-@citizen_required
+@payer_required
 def check(reference: str) -> ResponseReturnValue:
     """Ask the gateway again about a payment still waiting for confirmation."""
     payment = _own_payment(reference)
+    outcome = _outcome_url(payment)
     gateway = gateway_for(current_app)
     try:
         payment = services.complete_payment(payment.token, gateway=gateway, now=_now())
@@ -137,17 +152,17 @@ def check(reference: str) -> ResponseReturnValue:
             _("The bank's payment gateway is not answering. Please try again in a few minutes."),
             "error",
         )
-        return redirect(url_for("payments.show", reference=reference), 303)
+        return redirect(outcome, 303)
     db.session.commit()
     if payment.state == PaymentState.PAID and services.settle_payment(
         payment, gateway=gateway, now=_now()
     ):
         db.session.commit()
-    return redirect(url_for("payments.show", reference=reference), 303)
+    return redirect(outcome, 303)
 
 
 @bp.get("/payments/<reference>/receipt.pdf")
-@citizen_required
+@payer_required
 def receipt_pdf(reference: str) -> ResponseReturnValue:
     """The signed receipt of a completed payment as a PDF."""
     payment = _own_payment(reference)

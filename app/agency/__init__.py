@@ -1,0 +1,1 @@
+"""Outside agencies answering the municipality's questions, and organisations filing inquiries."""
