@@ -13,6 +13,7 @@ from app.extensions import babel, csrf, limiter, login_manager, migrate
 from app.i18n import init_i18n, select_locale
 from app.jobs import celery_init_app
 from app.notifications.schedule import schedule_delivery
+from app.transparency.schedule import schedule_folding
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_i18n(app)
     celery = celery_init_app(app)
     schedule_delivery(celery)
+    schedule_folding(celery)
     _register_models()
     _register_blueprints(app)
     _register_template_helpers(app)

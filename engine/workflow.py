@@ -268,7 +268,8 @@ class Workflow:
                     attached_to=attached,
                 )
             )
-        return sorted(timers, key=lambda timer: timer.due_at)
+        # Ties broken by element and task id: a restored tree walks its tasks in another order.
+        return sorted(timers, key=lambda timer: (timer.due_at, timer.element_id, timer.task_id))
 
     def next_timer_at(self) -> datetime | None:
         """Return when the next timer is due (store it on the case for the sweep), or None."""

@@ -16,7 +16,8 @@ from typing import Any, Literal, Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.audit.models import AuditEntry, AuditHead
 from app.db import db
@@ -88,19 +89,32 @@ def actor_label(actor: Actor | None) -> str:
     return actor.username or f"{getattr(actor.kind, 'value', actor.kind)}:{actor.id}"
 
 
-def _locked_head() -> AuditHead:
-    # One row serialises appends: two transactions can never link to the same predecessor.
-    head = db.session.scalar(
-        select(AuditHead)
+def _advance_head() -> tuple[int, str]:
+    """Take the next position in the chain: (seq, previous hash), the head row locked.
+
+    One UPDATE … RETURNING both locks the head row until the caller commits and hands out
+    the position, so two transactions can never link to the same predecessor.
+    """
+    advance = (
+        update(AuditHead)
         .where(AuditHead.id == HEAD_ID)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        .values(last_seq=AuditHead.last_seq + 1)
+        .returning(AuditHead.last_seq, AuditHead.last_hash)
+        .execution_options(synchronize_session=False)
     )
-    if head is None:
-        head = AuditHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
-        db.session.add(head)
-        db.session.flush()
-    return head
+    row = db.session.execute(advance).first()
+    if row is None:
+        # The very first entry: create the head (a concurrent first writer may win; then
+        # this insert does nothing and the UPDATE below waits for that writer's commit).
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        db.session.execute(
+            insert(AuditHead.__table__)
+            .values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        row = db.session.execute(advance).one()
+    return int(row[0]), str(row[1])
 
 
 def record(
@@ -113,15 +127,21 @@ def record(
     after: dict[str, Any] | None = None,
     internal: bool = True,
 ) -> AuditEntry:
-    """Append an entry to the audit chain (in the caller's transaction).
+    """Append an entry to the audit chain (in the caller's transaction); returns it.
 
     `case` is a Case or a case id; `internal=False` shows the entry on the citizen's timeline.
     The chain's head row stays locked until the caller commits: take row locks (lock_case)
     before recording, never after, so two transactions cannot wait on each other.
+
+    Two statements on PostgreSQL (advance the head; write the entry and the head's new hash
+    together), three on SQLite. The entry is written with Core, not added to the session:
+    the returned object carries its values and id but is not tracked.
     """
-    head = _locked_head()
+    # Write the caller's pending changes first, so the head stays locked only briefly.
+    db.session.flush()
+    seq, prev_hash = _advance_head()
     entry = AuditEntry(
-        seq=head.last_seq + 1,
+        seq=seq,
         at=datetime.now(UTC),
         actor_id=actor.id if actor is not None else None,
         actor_label=actor_label(actor)[:80],
@@ -131,13 +151,43 @@ def record(
         before=_plain(before),
         after=_plain(after),
         internal=internal,
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
     )
     entry.entry_hash = entry_digest(entry, audit_key())
-    head.last_seq, head.last_hash = entry.seq, entry.entry_hash
-    db.session.add(entry)
-    db.session.flush()
+    values = {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
+    link = (
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(last_hash=entry.entry_hash)
+        .execution_options(synchronize_session=False)
+    )
+    write = insert(AuditEntry).values(values).returning(AuditEntry.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One round trip: the INSERT and the head's UPDATE in one statement.
+        moved = link.cte("moved_head")
+        write = write.add_cte(moved)
+        entry.id = db.session.execute(write).scalar_one()
+    else:
+        entry.id = db.session.execute(write).scalar_one()
+        db.session.execute(link)
     return entry
+
+
+#: The columns of an audit row its writer fills (the id comes from the database).
+_ENTRY_COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_label",
+    "case_id",
+    "action",
+    "subject",
+    "before",
+    "after",
+    "internal",
+    "prev_hash",
+    "entry_hash",
+)
 
 
 def record_personal_data_view(

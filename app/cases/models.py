@@ -42,6 +42,15 @@ class Case(db.Model):
     """A case file: one citizen request moving through its BPMN process."""
 
     __tablename__ = "cases"
+    __table_args__ = (
+        # The figures' fold and "figures as of" read only the few marked cases.
+        Index(
+            "ix_cases_figures_changed",
+            "figures_changed_at",
+            postgresql_where=text("figures_changed_at IS NOT NULL"),
+            sqlite_where=text("figures_changed_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 12 digits: district, 9 random digits, check digit. Never sequential.
@@ -70,6 +79,9 @@ class Case(db.Model):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The first change not yet folded into the public figures (app.transparency.recording):
+    #: set by every step in its own UPDATE, cleared by the fold. None: the figures are current.
+    figures_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Optimistic lock: a save from a stale copy raises StaleDataError and changes nothing.
     version_id: Mapped[int] = mapped_column(default=1)
 

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import current_app, g
 from sqlalchemy import delete, select
@@ -21,6 +22,7 @@ from sqlalchemy import delete, select
 from app.calendar.working import CalendarSnapshot
 from app.cases.models import Case, CaseEvent, CaseStatus, CaseTask, MessageWait, TaskState
 from app.db import db
+from app.notifications.steps import notify_step_changed
 from app.processes.models import ProcessVersion
 from engine import (
     SERIALIZER_VERSION,
@@ -163,9 +165,26 @@ def validate(package: ProcessPackage) -> list[ValidationIssue]:
 
 
 def compiled(version: ProcessVersion) -> CompiledProcess:
-    """The compiled process of a stored version (cached by content inside the engine)."""
+    """The compiled process of a stored version (cached by content inside the engine).
+
+    Versions never change once stored, so the compiled process is also remembered by the
+    version's content hash: loading a case then reads neither the version's files nor
+    hashes them again (lock_case does not even load them).
+    """
+    known = _compiled_versions.get(version.content_hash)
+    if known is not None and known.key == version.process_key:
+        return known
     files = {name: text.encode("utf-8") for name, text in version.files.items()}
-    return compile_package(files, key=version.process_key)
+    result = compile_package(files, key=version.process_key)
+    if len(_compiled_versions) >= _COMPILED_VERSIONS_KEPT:
+        _compiled_versions.pop(next(iter(_compiled_versions)))
+    _compiled_versions[version.content_hash] = result
+    return result
+
+
+#: Compiled processes by process version content hash (the engine caches them by content).
+_compiled_versions: dict[str, CompiledProcess] = {}
+_COMPILED_VERSIONS_KEPT = 64
 
 
 # --- Running a case's workflow ----------------------------------------------------------------
@@ -191,7 +210,15 @@ def start_workflow(case: Case, data: dict[str, Any], actor: str) -> Workflow:
 
 def load_workflow(case: Case) -> Workflow:
     """Restore a case's workflow exactly as stored, with the sandbox re-attached."""
-    return Workflow.load(compiled(case.process_version), case.workflow_state, runtime=runtime())
+    workflow = Workflow.load(compiled(case.process_version), case.workflow_state, runtime=runtime())
+    # The message-wait rows mirror the stored state: remember it, so the save knows whether
+    # the waits changed without reading the rows back.
+    _waits_at_load[workflow] = frozenset(workflow.waiting_messages())
+    return workflow
+
+
+#: The messages a loaded workflow waited for when it was restored (see save_workflow).
+_waits_at_load: WeakKeyDictionary[Workflow, frozenset[str]] = WeakKeyDictionary()
 
 
 def utc_now() -> datetime:
@@ -199,30 +226,86 @@ def utc_now() -> datetime:
 
 
 def save_workflow(case: Case, workflow: Workflow, result: StepResult) -> None:
-    """Store the engine state on the case, mirror its tasks and waits, and append history."""
+    """Store the engine state on the case, mirror its tasks and waits, and append history.
+
+    Every case column is set before anything is flushed, so the case row is written with one
+    UPDATE, which also marks the case for the public figures' fold; the applicant gets a
+    message when the case reaches a new stage.
+    """
     now = utc_now()
-    case.workflow_state = workflow.dump()
-    case.serializer_version = SERIALIZER_VERSION
-    case.next_timer_at = workflow.next_timer_at()
-    case.incident = workflow.incident.to_dict() if workflow.incident else None
-    case.outcome = workflow.outcome
     human_tasks = workflow.human_tasks()
-    case.current_step = "، ".join(workflow.current_steps())[:200]
-    case.status = _status_of(workflow, human_tasks)
-    if workflow.is_completed and case.completed_at is None:
-        case.completed_at = now
-    _sync_tasks(case, human_tasks, now)
-    _sync_message_waits(case, workflow.waiting_messages())
-    _append_history(case, result)
-    case.due_at = min((t.due_at for t in human_tasks if t.due_at), default=None)
-    _record_metrics(case)
+    with db.session.no_autoflush:
+        case.workflow_state = workflow.dump()
+        case.serializer_version = SERIALIZER_VERSION
+        case.next_timer_at = workflow.next_timer_at()
+        case.incident = workflow.incident.to_dict() if workflow.incident else None
+        case.outcome = workflow.outcome
+        case.current_step = "، ".join(workflow.current_steps())[:200]
+        case.status = _status_of(workflow, human_tasks)
+        just_completed = workflow.is_completed and case.completed_at is None
+        if just_completed:
+            case.completed_at = now
+        case.due_at = min((t.due_at for t in human_tasks if t.due_at), default=None)
+        _mirror_business_columns(case, result)
+        _record_metrics(case, now)
+        new_stage = _sync_tasks(case, human_tasks, now)
+        _append_history(case, result)
+        waits_before = _waits_at_load.pop(workflow, None)
+    _sync_message_waits(case, workflow.waiting_messages(), waits_before)
+    notify_step_changed(
+        case,
+        [task.id for task in human_tasks],
+        new_stage=new_stage and not _by_applicant(case, result),
+        completed=just_completed,
+        step_name=_stage_name(case, result, just_completed),
+    )
 
 
-def _record_metrics(case: Case) -> None:
-    # The public performance figures move with the case, in the same transaction.
-    from app.transparency.recording import record_case_change
+def _by_applicant(case: Case, result: StepResult) -> bool:
+    # The applicant who filed or submitted sees the next step on the page the action leads
+    # to: the stage message is for changes someone (or something) else made.
+    applicant = actor_for(case.applicant_id) if case.applicant_id is not None else None
+    return any(
+        entry.kind in ("process_started", "task_completed") and entry.actor == applicant
+        for entry in result.history
+    )
 
-    record_case_change(case)
+
+def _stage_name(case: Case, result: StepResult, completed: bool) -> str:
+    # What the applicant's stage message calls the new stage: the open steps, or the end
+    # event the case reached (the BPMN's own words, e.g. «پروانه صادر شد»).
+    if completed:
+        ends = [e.element_name for e in result.history if e.kind == "end_reached"]
+        return next((name for name in reversed(ends) if name), case.outcome or "")
+    return case.current_step
+
+
+def _mirror_business_columns(case: Case, result: StepResult) -> None:
+    # The property keys staff and citizens search by follow the data that set them: a start,
+    # a submitted form or a message carrying `renewal_code` or `plate` (the property
+    # register's connector sets the columns itself, to the same values).
+    from app.persian.property import RegistryPlate, check_renewal_code
+
+    for entry in result.history:
+        data = entry.data
+        if not data:
+            continue
+        code = data.get("renewal_code")
+        if isinstance(code, str) and code:
+            check = check_renewal_code(code)
+            if check.ok:
+                case.renewal_code = check.value
+        if "plate" in data:
+            plate = RegistryPlate.from_answers(data["plate"])
+            if plate is not None:
+                case.registry_plate = plate.key
+
+
+def _record_metrics(case: Case, now: datetime) -> None:
+    # The public figures: a mark in the case's own UPDATE; a background fold adds them up.
+    from app.transparency.recording import mark_case_changed
+
+    mark_case_changed(case, now)
 
 
 def _status_of(workflow: Workflow, human_tasks: list[HumanTask]) -> CaseStatus:
@@ -238,7 +321,8 @@ def _status_of(workflow: Workflow, human_tasks: list[HumanTask]) -> CaseStatus:
     return CaseStatus.ACTIVE
 
 
-def _sync_tasks(case: Case, human_tasks: list[HumanTask], now: datetime) -> None:
+def _sync_tasks(case: Case, human_tasks: list[HumanTask], now: datetime) -> bool:
+    """Mirror the ready human tasks into task rows; True when a new task appeared."""
     ready = {task.id: task for task in human_tasks}
     for row in case.tasks:
         if row.state == TaskState.OPEN and row.engine_task_id not in ready:
@@ -246,11 +330,13 @@ def _sync_tasks(case: Case, human_tasks: list[HumanTask], now: datetime) -> None
             row.state = TaskState.CANCELLED
             row.completed_at = now
     known = {row.engine_task_id for row in case.tasks}
+    appeared = False
     for task in human_tasks:
         if task.id in known:
             row = next(r for r in case.tasks if r.engine_task_id == task.id)
             row.due_at = task.due_at
             continue
+        appeared = True
         extra = {k: v for k, v in task.properties.items() if k not in ("formKey", "outcomes")}
         case.tasks.append(
             CaseTask(
@@ -270,6 +356,7 @@ def _sync_tasks(case: Case, human_tasks: list[HumanTask], now: datetime) -> None
                 else None,
             )
         )
+    return appeared
 
 
 def _previous_performer(case: Case, element_id: str) -> int | None:
@@ -283,11 +370,18 @@ def _previous_performer(case: Case, element_id: str) -> int | None:
     return max(done, key=lambda row: row.id or 0).completed_by_id if done else None
 
 
-def _sync_message_waits(case: Case, waiting: list[str]) -> None:
+def _sync_message_waits(case: Case, waiting: list[str], before: frozenset[str] | None) -> None:
     wanted = set(waiting)
-    # Most steps neither start nor stop a wait: then leave the rows alone.
-    stored = set(
-        db.session.scalars(select(MessageWait.message_name).where(MessageWait.case_id == case.id))
+    # Most steps neither start nor stop a wait: then leave the rows alone. `before` is what
+    # the rows hold when the workflow was loaded from them; read them only when unknown.
+    stored = (
+        set(before)
+        if before is not None
+        else set(
+            db.session.scalars(
+                select(MessageWait.message_name).where(MessageWait.case_id == case.id)
+            )
+        )
     )
     if stored == wanted:
         return

@@ -6,8 +6,9 @@ not shown, and counts from 1 to 4 are shown as "fewer than 5", as in the open da
 
 from __future__ import annotations
 
+from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import g
@@ -26,13 +27,14 @@ from app.transparency.metrics import (
 )
 from app.transparency.models import ALL_DISTRICTS, ALL_SERVICES, MetricStep
 from app.transparency.queries import Backlog, Histogram, Slice
-from app.transparency.recording import settings
+from app.transparency.recording import COUNT_FIELDS, pending_since, settings
 from app.transparency.services import (
     ExpectedCompletion,
     expected_range,
     history_window,
     range_from,
 )
+from app.transparency.suppression import Equation, published, suppress
 
 #: Rolling windows offered, in days (today included).
 WINDOWS = (30, 90, 365)
@@ -107,20 +109,70 @@ class Summary:
     wait: Spread
 
 
-def summarize(counts: dict[str, int], handling: Histogram, wait: Histogram) -> Summary:
-    """The headline figures from a slice's totals and histograms."""
+def summarize(
+    counts: dict[str, int],
+    handling: Histogram,
+    wait: Histogram,
+    hidden: Collection[str] = (),
+) -> Summary:
+    """The headline figures from a slice's totals and histograms.
+
+    `hidden` names counts left empty by complementary suppression (see `protect`), on top of
+    those describing 1 to 4 cases.
+    """
     ratings = counts["rating_count"]
+
+    def count(name: str) -> int | None:
+        return None if name in hidden else shown(counts[name])
+
+    avoided_share = share(counts["visits_avoided"], counts["completed"])
+    if "visits_avoided" in hidden or "completed" in hidden:
+        avoided_share = None  # with the other count it would give the hidden one away
     return Summary(
-        received=shown(counts["received"]),
-        completed=shown(counts["completed"]),
+        received=count("received"),
+        completed=count("completed"),
         within_deadline=share(counts["within_deadline"], counts["with_deadline"]),
-        visits_avoided=shown(counts["visits_avoided"]),
-        visits_avoided_share=share(counts["visits_avoided"], counts["completed"]),
+        visits_avoided=count("visits_avoided"),
+        visits_avoided_share=avoided_share,
         rating=round(counts["rating_sum"] / ratings, 1) if ratings >= MIN_CASES else None,
-        ratings=shown(ratings),
+        ratings=count("rating_count"),
         handling=Spread.of(handling),
         wait=Spread.of(wait),
     )
+
+
+def page_equations(
+    counts: dict[str, int],
+    backlog: Backlog,
+    services: Mapping[str, dict[str, int]] | None = None,
+) -> tuple[dict[Hashable, int], list[Equation]]:
+    """The counts one dashboard page publishes, and the sums that tie them together.
+
+    The headline: completed = visits avoided + (unpublished) visits made; the backlog:
+    open = the age bands, and open = waiting for the citizen + (unpublished) the rest; on the
+    all-services page, completed = the services' completed (+ any service not listed).
+    """
+    values: dict[Hashable, int] = {
+        "received": counts["received"],
+        "completed": counts["completed"],
+        "visits_avoided": counts["visits_avoided"],
+        "rating_count": counts["rating_count"],
+        "open": backlog.open,
+        "waiting": backlog.waiting_citizen,
+    }
+    bands = tuple(("band", index) for index in range(len(backlog.bands)))
+    values.update(zip(bands, backlog.bands, strict=True))
+    equations = [
+        Equation("completed", ("visits_avoided",), counts["completed"] - counts["visits_avoided"]),
+        Equation("open", bands),
+        Equation("open", ("waiting",), backlog.open - backlog.waiting_citizen),
+    ]
+    if services is not None:
+        rows = tuple(("service", key) for key in services)
+        values.update({("service", key): c["completed"] for key, c in services.items()})
+        rest = counts["completed"] - sum(c["completed"] for c in services.values())
+        equations.append(Equation("completed", rows, max(rest, 0) or None))
+    return values, equations
 
 
 @dataclass(frozen=True)
@@ -153,6 +205,15 @@ class ServiceRow:
     expected: ExpectedCompletion | None
 
 
+@dataclass(frozen=True)
+class PublishedBacklog:
+    """The backlog as the page shows it: None for a count left empty."""
+
+    open: int | None
+    waiting_citizen: int | None
+    bands: tuple[int | None, ...]
+
+
 @dataclass
 class Dashboard:
     """Everything the dashboard page shows for one filter."""
@@ -162,11 +223,14 @@ class Dashboard:
     last: date
     today: date
     summary: Summary
-    backlog: Backlog
+    backlog: PublishedBacklog
     months: list[Month]
     steps: list[StepRow] = field(default_factory=list)
     services: list[ServiceRow] = field(default_factory=list)
     expected: ExpectedCompletion | None = None
+    #: The figures include every case change made before this moment (they are folded in
+    #: the background): the oldest change not folded yet, or the time of the request.
+    as_of: datetime | None = None
 
 
 def service_names() -> dict[str, dict[str, str]]:
@@ -203,26 +267,39 @@ def districts() -> list[District]:
 
 
 def build(filters: Filters, today: date) -> Dashboard:
-    """Read the figures of one filter."""
+    """Read the figures of one filter, small cells and their complements left empty."""
     workdays = settings().workdays
     where = Slice(filters.service, filters.district)
     first, last = period_days(filters.period, today)
+    counts = queries.totals(where, first, last)
+    backlog = queries.backlog(where, today, workdays)
+    services = (
+        _service_figures(filters.district, first, last) if filters.service == ALL_SERVICES else None
+    )
+    values, equations = page_equations(counts, backlog, services[0] if services else None)
+    hidden = suppress(values, equations)
     summary = summarize(
-        queries.totals(where, first, last),
+        counts,
         queries.histogram(where, "handling", first, last),
         queries.histogram(where, "wait", first, last),
+        hidden={name for name in hidden if isinstance(name, str)},
     )
     months = previous_months(jalali_month(today), MONTHS_SHOWN)
     monthly = queries.monthly_totals(where, months)
     spreads = queries.monthly_histograms(where, "handling", months)
     empty = dict.fromkeys(("received", "completed"), 0)
+    shown_values = published(values, hidden)
     dashboard = Dashboard(
         filters=filters,
         first=first,
         last=last,
         today=today,
         summary=summary,
-        backlog=queries.backlog(where, today, workdays),
+        backlog=PublishedBacklog(
+            open=shown_values["open"],
+            waiting_citizen=shown_values["waiting"],
+            bands=tuple(shown_values[("band", i)] for i in range(len(backlog.bands))),
+        ),
         months=[
             Month(
                 month,
@@ -233,11 +310,12 @@ def build(filters: Filters, today: date) -> Dashboard:
             for month in months
         ],
     )
-    if filters.service != ALL_SERVICES:
+    dashboard.as_of = pending_since() or datetime.now(UTC)
+    if services is None:
         dashboard.steps = _steps(where, first, last)
         dashboard.expected = expected_range(filters.service, "total", "", 0, today, workdays)
     else:
-        dashboard.services = _services(filters.district, first, last, today)
+        dashboard.services = _services(*services, today, hidden)
     return dashboard
 
 
@@ -263,23 +341,39 @@ def _steps(where: Slice, first: date, last: date) -> list[StepRow]:
     return sorted(rows, key=lambda row: -(row.spread.median or -1))
 
 
-def _services(district: int, first: date, last: date, today: date) -> list[ServiceRow]:
-    workdays = settings().workdays
-    names = service_names()
-    keys = list(names)
+def _service_figures(
+    district: int, first: date, last: date
+) -> tuple[dict[str, dict[str, int]], dict[str, Histogram], dict[str, Histogram]]:
+    # Every listed service's counts and histograms for the all-services table.
+    keys = list(service_names())
     totals = queries.service_totals(keys, district, first, last)
+    counts = {key: totals.get(key) or dict.fromkeys(COUNT_FIELDS, 0) for key in keys}
     handling = queries.service_histograms(keys, district, "handling", first, last)
     wait = queries.service_histograms(keys, district, "wait", first, last)
-    past = queries.service_histograms(keys, ALL_DISTRICTS, "total", *history_window(today))
-    rows = []
-    for key, name in names.items():
-        counts = totals.get(key) or dict.fromkeys(queries.COUNT_FIELDS, 0)
-        rows.append(
-            ServiceRow(
-                key=key,
-                name=name,
-                summary=summarize(counts, handling.get(key, {}), wait.get(key, {})),
-                expected=range_from(past.get(key, {}), 0, today, workdays),
-            )
+    return counts, handling, wait
+
+
+def _services(
+    counts: dict[str, dict[str, int]],
+    handling: dict[str, Histogram],
+    wait: dict[str, Histogram],
+    today: date,
+    hidden: Collection[Hashable],
+) -> list[ServiceRow]:
+    workdays = settings().workdays
+    names = service_names()
+    past = queries.service_histograms(list(names), ALL_DISTRICTS, "total", *history_window(today))
+    return [
+        ServiceRow(
+            key=key,
+            name=name,
+            summary=summarize(
+                counts[key],
+                handling.get(key, {}),
+                wait.get(key, {}),
+                hidden=("completed",) if ("service", key) in hidden else (),
+            ),
+            expected=range_from(past.get(key, {}), 0, today, workdays),
         )
-    return rows
+        for key, name in names.items()
+    ]

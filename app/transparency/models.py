@@ -1,8 +1,9 @@
 """Pre-aggregated performance figures and citizens' ratings.
 
 The dashboard reads only these tables, never case histories: `case_metrics` holds one row
-per case, and the two rollups hold per-day sums and per-day histograms of working days,
-kept in the same transaction as every case change. Every rollup row exists for four slices:
+per case, and the two rollups hold per-day sums and per-day histograms of working days.
+A case change only marks the case (`cases.figures_changed_at`, in the same UPDATE as the
+step); a background fold adds the marked cases' news to the rollups in batches. Every rollup row exists for four slices:
 (service, district), (service, all districts), (all services, district), (all, all), so
 any filter reads one slice and never sums across districts or services at query time.
 """

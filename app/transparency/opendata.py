@@ -4,8 +4,9 @@ Rows are (Jalali month, service, district group). A district whose received or c
 count is between 1 and 4 is merged with others into one group (and, if that group is still
 too small, with the next smallest district) until every group's counts are 0 or at least
 5; no total row is published beside the groups, so no suppressed figure can be recovered by
-subtraction. Inside a row, a statistic resting on fewer than 5 cases, and a subset count
-(deadline kept, visits avoided) whose part or rest is between 1 and 4, is left empty.
+subtraction. Inside a row, a statistic resting on fewer than 5 cases is left empty, and
+the counts get complementary suppression (app.transparency.suppression): completed = visits
+avoided + visits made, so when one side is hidden another cell is hidden too.
 No personal data: only counts and statistics, never case or person identifiers.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,10 +25,11 @@ from sqlalchemy import func, select
 
 from app.accounts.models import District
 from app.db import db
-from app.transparency.dashboard import service_names, share, shown
+from app.transparency.dashboard import service_names, share
 from app.transparency.metrics import MIN_CASES, jalali_month, merge, percentile, previous_months
 from app.transparency.models import ALL_DISTRICTS, ALL_SERVICES, DailyCounts, MonthlyDurations
 from app.transparency.recording import COUNT_FIELDS
+from app.transparency.suppression import Equation, published, suppress
 
 #: Months published: the current Jalali month (still counting) and the twelve before it.
 MONTHS_PUBLISHED = 13
@@ -105,25 +108,36 @@ def merge_small(groups: list[Group]) -> list[Group]:
     return [*keep, merged]
 
 
+def row_equations(counts: Counter[str]) -> tuple[dict[Hashable, int], list[Equation]]:
+    """The counts one row publishes, and the sum tying them: completed = visits avoided + rest."""
+    values: dict[Hashable, int] = {
+        name: counts[name] for name in ("received", "completed", "visits_avoided", "rating_count")
+    }
+    rest = counts["completed"] - counts["visits_avoided"]
+    return values, [Equation("completed", ("visits_avoided",), rest)]
+
+
 def _cells(month: int, key: str, names: dict[str, str], group: Group) -> dict[str, Any]:
     counts = group.counts
     completed = counts["completed"]
     enough = completed >= MIN_CASES
-    avoided = counts["visits_avoided"]
+    values, equations = row_equations(counts)
+    hidden = suppress(values, equations)
+    row = published(values, hidden)
     return {
         "month": f"{month // 100:04d}-{month % 100:02d}",
         "service": key,
         "service_name_fa": names["fa"],
         "service_name_en": names["en"],
         "districts": "+".join(group.districts),
-        "received": shown(counts["received"]),
-        "completed": shown(completed),
+        "received": row["received"],
+        "completed": row["completed"],
         "median_working_days": percentile(group.handling, 50) if enough else None,
         "p90_working_days": percentile(group.handling, 90) if enough else None,
         "median_citizen_wait_days": percentile(group.wait, 50) if enough else None,
         "within_deadline_percent": share(counts["within_deadline"], counts["with_deadline"]),
-        "visits_avoided": avoided if share(avoided, completed) is not None else None,
-        "ratings": shown(counts["rating_count"]),
+        "visits_avoided": row["visits_avoided"],
+        "ratings": row["rating_count"],
         "average_rating": round(counts["rating_sum"] / counts["rating_count"], 2)
         if counts["rating_count"] >= MIN_CASES
         else None,

@@ -1,9 +1,13 @@
-"""Keep the figures up to date: called after every engine step, in the step's transaction.
+"""Keep the figures up to date: a mark per changed case, folded into the rollups in batches.
 
-`record_case_change` compares a case with its metrics row and adds what changed (a new
-case, finished steps, a completion) to the rollups with one upsert per table, so a case
-change and its figures commit or roll back together. `Rollup` is also what the benchmark
-uses to bulk-load the same sums.
+Every engine step calls `mark_case_changed`, which only sets `cases.figures_changed_at` in
+the step's own UPDATE of the case (no statement of its own, so a completion is not slowed
+by the rollups). `fold_changes`, run by Celery beat or
+`flask transparency fold`, compares each marked case with its metrics row and adds what
+changed (a new case, finished steps, a completion) to the rollups with one upsert per table
+for the whole batch, and clears the marks in the same transaction. The figures are thus
+eventually consistent, never double-counted; `pending_since` says how far they lag.
+`Rollup` is also what the benchmark uses to bulk-load the same sums.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 from app.cases.models import Case, CaseStatus, CaseTask, TaskState
 from app.db import db
@@ -245,11 +250,86 @@ def span_of(task: CaseTask, workdays: Workdays) -> Span:
     )
 
 
-def record_case_change(case: Case, now: datetime | None = None) -> None:
-    """Bring the case's metrics row and the rollups up to date after one of its steps."""
+def mark_case_changed(case: Case, now: datetime | None = None) -> None:
+    """Note that the case's figures need folding: part of the step's own UPDATE of the case.
+
+    The first mark wins (COALESCE in SQL, so a stale copy of the case cannot lose it): its
+    time is when the oldest unfolded change happened and, for a new case, when it was
+    received. Rolling the step back removes the mark with it.
+    """
+    from app.cases.workflow import utc_now
+
+    case.figures_changed_at = func.coalesce(Case.figures_changed_at, now or utc_now())
+
+
+def fold_changes(limit: int = 100) -> int:
+    """Fold up to `limit` marked cases into the rollups and unmark them; returns how many.
+
+    Adds and flushes only: the caller commits once per call, so the rollups, the cases'
+    metrics rows and the clearing of their marks commit together — a crash in between leaves
+    the marks for the next run and nothing counted twice. Each case row is locked (FOR NO
+    KEY UPDATE, skipping rows another transaction holds): every engine step locks its case
+    first, so a case cannot change between reading it here and clearing its mark. The case's
+    version is left alone: a form the user has open stays valid.
+    """
+    marked = db.session.execute(
+        select(Case.id, Case.figures_changed_at)
+        .where(Case.figures_changed_at.is_not(None))
+        .order_by(Case.figures_changed_at, Case.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+    ).all()
+    if not marked:
+        return 0
+    first_at: dict[int, datetime] = {case_id: moment for case_id, moment in marked}
     config = settings()
+    rollup, steps = Rollup(), StepNames()
+    # Load the metrics rows in one query: `_collect` then finds them in the session.
+    db.session.scalars(select(CaseMetrics).where(CaseMetrics.case_id.in_(first_at))).all()
+    cases = db.session.scalars(
+        select(Case)
+        .where(Case.id.in_(first_at))
+        .options(selectinload(Case.tasks))
+        .execution_options(populate_existing=True)
+    )
+    for case in cases.unique():
+        _collect(case, rollup, steps, config, as_utc(first_at[case.id]))
+    apply(rollup)
+    steps.apply()
+    db.session.execute(
+        update(Case.__table__)
+        .where(Case.__table__.c.id.in_(first_at))
+        .values(figures_changed_at=None, updated_at=Case.__table__.c.updated_at),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.flush()
+    for case_id in first_at:
+        # The session's copies still show the mark: forget it so nothing writes it back.
+        folded = db.session.get(Case, case_id)
+        if folded is not None:
+            db.session.expire(folded, ["figures_changed_at"])
+    return len(marked)
+
+
+def pending_since() -> datetime | None:
+    """When the oldest change not yet in the figures happened; None when they are complete."""
+    oldest = db.session.scalar(select(func.min(Case.figures_changed_at)))
+    return as_utc(oldest) if oldest is not None else None
+
+
+def record_case_change(case: Case, now: datetime | None = None) -> None:
+    """Bring the case's metrics row and the rollups up to date at once (fold, rebuild, tests)."""
+    rollup, steps = Rollup(), StepNames()
+    _collect(case, rollup, steps, settings(), now)
+    apply(rollup)
+    steps.apply()
+
+
+def _collect(
+    case: Case, rollup: Rollup, steps: StepNames, config: Settings, now: datetime | None
+) -> None:
+    # Compare the case with its metrics row and add what is new to the rollup.
     workdays = config.workdays
-    rollup = Rollup()
     metrics = db.session.get(CaseMetrics, case.id)
     if metrics is None:
         from app.cases.workflow import utc_now
@@ -275,13 +355,12 @@ def record_case_change(case: Case, now: datetime | None = None) -> None:
         if task.state == TaskState.COMPLETED and task.id is not None and task.id not in counted:
             span = span_of(task, workdays)
             rollup.step_done(case.process_key, case.district_id, span, workdays)
-            _name_step(case.process_key, task)
+            steps.name(case.process_key, task)
             counted.add(task.id)
     if counted != set(metrics.counted_tasks or []):
         metrics.counted_tasks = sorted(counted)  # reassigned: in-place JSON edits go unseen
     if case.completed_at is not None and metrics.completed_day is None:
         _record_completion(case, metrics, rollup, config)
-    apply(rollup)
 
 
 def _record_completion(case: Case, metrics: CaseMetrics, rollup: Rollup, config: Settings) -> None:
@@ -310,18 +389,32 @@ def _record_completion(case: Case, metrics: CaseMetrics, rollup: Rollup, config:
     rollup.completed(case.process_key, case.district_id, completed, facts, spans, workdays)
 
 
-def _name_step(process_key: str, task: CaseTask) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(MetricStep.__table__).values(
-        process_key=process_key, step=task.element_id, name=task.name, lane=task.lane
-    )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["process_key", "step"],
-            set_={"name": statement.excluded.name, "lane": statement.excluded.lane},
+@dataclass
+class StepNames:
+    """The names and lanes of the steps counted in a fold, written with one upsert."""
+
+    rows: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    def name(self, process_key: str, task: CaseTask) -> None:
+        self.rows[(process_key, task.element_id)] = {
+            "process_key": process_key,
+            "step": task.element_id,
+            "name": task.name,
+            "lane": task.lane,
+        }
+
+    def apply(self) -> None:
+        if not self.rows:
+            return
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(MetricStep.__table__).values(list(self.rows.values()))
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["process_key", "step"],
+                set_={"name": statement.excluded.name, "lane": statement.excluded.lane},
+            )
         )
-    )
 
 
 def rebuild() -> int:
@@ -330,12 +423,16 @@ def rebuild() -> int:
     For a database that had cases before the figures existed, or to repair drift. Adds and
     flushes only: the CLI commits once, so readers see the old figures or the new, never half.
     """
-    from sqlalchemy import delete, select
-
     from app.transparency.models import ServiceRating
 
+    # Everything is recounted from the cases: no mark is left to fold.
     for model in (DurationCounts, MonthlyDurations, DailyCounts, CaseMetrics):
         db.session.execute(delete(model))
+    db.session.execute(
+        update(Case.__table__)
+        .where(Case.__table__.c.figures_changed_at.is_not(None))
+        .values(figures_changed_at=None, updated_at=Case.__table__.c.updated_at)
+    )
     count = 0
     for case in db.session.scalars(select(Case).order_by(Case.id)).unique():
         record_case_change(case)

@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.cases.models import Case, CaseStatus, TaskState
 from app.db import db
 from app.transparency import queries
-from app.transparency.metrics import MIN_CASES, Workdays, percentile
+from app.transparency.metrics import MIN_CASES, Workdays, as_utc, percentile
 from app.transparency.models import ALL_DISTRICTS, CaseMetrics, ServiceRating
 from app.transparency.recording import Rollup, apply, settings
 
@@ -76,8 +76,7 @@ def expected_completion(case: Case, today: date | None = None) -> ExpectedComple
         return None
     workdays = settings().workdays
     today = today or workdays.local_day(datetime.now(UTC))
-    metrics = db.session.get(CaseMetrics, case.id)
-    received = metrics.received_day if metrics is not None else workdays.local_day(case.created_at)
+    received = _received_day(case, workdays)
     estimate = None
     open_tasks = [task for task in case.tasks if task.state == TaskState.OPEN]
     if open_tasks:
@@ -90,6 +89,18 @@ def expected_completion(case: Case, today: date | None = None) -> ExpectedComple
         elapsed = max(workdays.between(received, today), 0)
         estimate = expected_range(case.process_key, "total", "", elapsed, today, workdays)
     return estimate or _from_card(case.process_version.card, received, today, workdays)
+
+
+def _received_day(case: Case, workdays: Workdays) -> date:
+    # The folded figures know; a case not folded yet was received at its first mark.
+    metrics = db.session.get(CaseMetrics, case.id)
+    if metrics is not None:
+        return metrics.received_day
+    moment = as_utc(case.created_at)
+    marked = case.figures_changed_at
+    if isinstance(marked, datetime):  # (an unflushed mark is still an SQL expression)
+        moment = min(moment, as_utc(marked))
+    return workdays.local_day(moment)
 
 
 def _from_card(

@@ -183,3 +183,46 @@ def test_values_are_stored_exactly_as_hashed(app: Flask) -> None:
     db.session.expire_all()
     assert db.session.get(AuditEntry, entry.id).after == {"amount": "48100000", "on": "2025-09-23"}  # type: ignore[union-attr]
     assert verify_chain()[1] == []
+
+
+@pytest.mark.requires_commit
+def test_two_concurrent_writers_keep_one_unbroken_chain(app: Flask) -> None:
+    # Two workers appending at once (real transactions, committed): the head row hands out
+    # each position once, so the chain has no gap, no fork and verifies. On SQLite the
+    # writers take turns; on PostgreSQL they contend on the head row.
+    import threading
+
+    from tests.conftest import ON_POSTGRES
+
+    def writer(name: str, errors: list[BaseException]) -> None:
+        try:
+            with app.app_context():
+                for n in range(15):
+                    record("case.started", actor=None, case=n, subject=f"{name}:{n}")
+                    db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # reported by the test below
+            errors.append(error)
+
+    errors: list[BaseException] = []
+    workers = [threading.Thread(target=writer, args=(n, errors)) for n in ("a", "b")]
+    try:
+        if not ON_POSTGRES:
+            for worker in workers:  # SQLite allows one writer: run them one after the other
+                worker.start()
+                worker.join()
+        else:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        assert errors == []
+        db.session.expire_all()
+        seqs = list(db.session.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq)))
+        assert seqs == list(range(1, 31))
+        assert verify_chain() == (30, [])
+    finally:
+        db.session.rollback()
+        db.session.execute(delete(AuditEntry))
+        db.session.execute(delete(AuditHead))
+        db.session.commit()

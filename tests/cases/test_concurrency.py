@@ -419,3 +419,78 @@ def test_a_celery_worker_delivers_a_duplicated_payment_message_once(
     assert case.status == CaseStatus.COMPLETED
     documents = db.session.scalars(select(IssuedDocument).where(IssuedDocument.case_id == case_id))
     assert len(documents.all()) == 1
+
+
+def test_concurrent_folds_and_steps_count_every_step_once(
+    app: Flask, people: dict[str, int]
+) -> None:
+    import threading
+
+    from app.transparency.models import CaseMetrics, DailyCounts
+    from app.transparency.recording import fold_changes
+
+    first, second = _case_at_review(people), _case_at_review(people)
+    first_id, second_id = first.id, second.id
+    db.session.remove()
+    folded, finish = threading.Event(), threading.Event()
+    counts: dict[str, int] = {}
+
+    def slow_fold() -> None:
+        # Another worker's fold that has locked and summed both cases, not yet committed.
+        with app.app_context():
+            counts["slow"] = fold_changes()
+            folded.set()
+            finish.wait(PATIENCE)
+            db.session.commit()
+            db.session.remove()
+
+    worker = threading.Thread(target=slow_fold)
+    worker.start()
+    try:
+        assert folded.wait(PATIENCE)
+        db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+        assert fold_changes() == 0  # both cases are held: skipped, not waited for, not doubled
+        db.session.rollback()
+    finally:
+        finish.set()
+        worker.join(PATIENCE)
+    assert counts["slow"] == 2
+    assert fold_changes() == 0
+    db.session.commit()
+
+    # A step in progress holds its case: the fold leaves it and takes it on its next run.
+    case = services.lock_case(first_id)
+    assert case is not None
+    review = _open(case, "review_application")
+    expert = _user(people["expert_a"])
+    returned = {"decision": "return_for_correction", "reason": "سند ناخواناست"}
+    services.complete_task(
+        case, review.engine_task_id, returned, actor=expert, expected_version=case.version_id
+    )
+    db.session.flush()
+
+    def other_fold() -> None:
+        with app.app_context():
+            counts["during"] = fold_changes()
+            db.session.commit()
+            db.session.remove()
+
+    worker = threading.Thread(target=other_fold)
+    worker.start()
+    worker.join(PATIENCE)
+    assert counts["during"] == 0
+    db.session.commit()
+    assert fold_changes() == 1
+    db.session.commit()
+
+    assert db.session.scalar(select(func.count()).where(Case.figures_changed_at.is_not(None))) == 0
+    metrics = {m.case_id: m for m in db.session.scalars(select(CaseMetrics))}
+    assert set(metrics) == {first_id, second_id}
+    assert len(metrics[first_id].counted_tasks) == 2  # submitted, then reviewed: each once
+    assert len(metrics[second_id].counted_tasks) == 1
+    received = db.session.scalar(
+        select(func.sum(DailyCounts.received)).where(
+            DailyCounts.process_key == "*", DailyCounts.district_id == 0
+        )
+    )
+    assert received == 2

@@ -49,6 +49,13 @@ def start(people: dict[str, Any]) -> Case:
     return case
 
 
+def fold() -> int:
+    """Run the figures' background fold to the end, as Celery beat would (it commits)."""
+    from app.transparency.jobs import fold_pending
+
+    return fold_pending()
+
+
 def open_task(case: Case, element_id: str) -> CaseTask:
     rows = [t for t in case.tasks if t.state == TaskState.OPEN and t.element_id == element_id]
     assert len(rows) == 1, [(t.element_id, t.state) for t in case.tasks]

@@ -1,8 +1,10 @@
 """The rollups equal a brute-force recount of randomly generated case histories.
 
 Each example builds cases with tasks in several lanes, in two services and districts (and
-none), received, stepped and completed at random moments; every change goes through
-`record_case_change`, as the engine's save does. Then every slice, period and Jalali month
+none), received, stepped and completed at random moments; every change is marked with
+`mark_case_changed`, as the engine's save does, and the marks are folded into the rollups at
+random points — some folds rolled back as a crash would (nothing may count twice or go
+missing) — and once more before comparing. Then every slice, period and Jalali month
 the dashboard can ask for is recounted day by day from the raw histories, independently of
 the Workdays index, the rollups and the histograms.
 """
@@ -38,7 +40,7 @@ from app.transparency.models import (
     MonthlyDurations,
 )
 from app.transparency.queries import Slice
-from app.transparency.recording import record_case_change
+from app.transparency.recording import fold_changes, mark_case_changed
 from app.transparency.recording import settings as figure_settings
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -147,8 +149,36 @@ def _brute_force(plan: CasePlan, district_ids: list[int | None], working) -> Tru
     )
 
 
+#: What happens after a change: nothing, a fold that commits, or a fold that crashes.
+FOLDS = ("wait", "fold", "crash")
+
+
+class Changes:
+    """Marks each change as the engine's save does, and folds (or crashes) as planned."""
+
+    def __init__(self, plan: list[str]) -> None:
+        self.plan = itertools.cycle(plan)
+
+    def __call__(self, case: Case, now: datetime) -> None:
+        db.session.flush()
+        mark_case_changed(case, now=now)
+        action = next(self.plan)
+        if action == "wait":
+            return
+        savepoint = db.session.begin_nested()
+        fold_changes(limit=3)
+        if action == "crash":
+            savepoint.rollback()  # died before its commit: the marks stay, nothing counted
+        else:
+            savepoint.commit()
+
+
 def _replay(
-    plan: CasePlan, versions: dict[str, ProcessVersion], district_ids: list[int | None], n: int
+    plan: CasePlan,
+    versions: dict[str, ProcessVersion],
+    district_ids: list[int | None],
+    n: int,
+    change: Changes,
 ) -> None:
     """Play one history through the recording hook, change by change, as the engine would."""
     received_at = BASE + timedelta(minutes=plan.received)
@@ -163,8 +193,7 @@ def _replay(
         created_at=received_at,
     )
     db.session.add(case)
-    db.session.flush()
-    record_case_change(case, now=received_at)
+    change(case, received_at)
     events: list[tuple[int, str, int]] = []
     for index, task in enumerate(plan.tasks):
         events.append((task.start, "open", index))
@@ -191,14 +220,12 @@ def _replay(
             if any(r.state == TaskState.OPEN and r.lane == "APPLICANT" for r in rows.values())
             else CaseStatus.ACTIVE
         )
-        db.session.flush()
-        record_case_change(case, now=at)
+        change(case, at)
     if plan.completes_after is not None:
         last = max([t.start + t.length for t in plan.tasks], default=0)
         case.completed_at = received_at + timedelta(minutes=last + plan.completes_after)
         case.status = CaseStatus.COMPLETED
-        db.session.flush()
-        record_case_change(case, now=case.completed_at)
+        change(case, case.completed_at)
 
 
 @pytest.fixture
@@ -253,16 +280,21 @@ def _jalali_month(day: date) -> int:
 @given(
     plans=st.lists(cases, min_size=1, max_size=12),
     window=st.tuples(st.integers(0, 90), st.integers(0, 90)),
+    folds=st.lists(st.sampled_from(FOLDS), min_size=1, max_size=6),
 )
 def test_rollups_equal_a_brute_force_recount(
     world: tuple[dict[str, ProcessVersion], list[int | None]],
     plans: list[CasePlan],
     window: tuple[int, int],
+    folds: list[str],
 ) -> None:
     versions, district_ids = world
     _reset()
+    change = Changes(folds)
     for n, plan in enumerate(plans):
-        _replay(plan, versions, district_ids, n)
+        _replay(plan, versions, district_ids, n, change)
+    while fold_changes():  # the background fold catches up before anyone reads
+        pass
     db.session.flush()
     figures = figure_settings()
     working = figures.workdays.calendar.is_working_day

@@ -1,4 +1,4 @@
-"""The figures follow real cases through the engine, and roll back with them."""
+"""The figures follow real cases through the engine: marked in each step, folded later."""
 
 from __future__ import annotations
 
@@ -14,11 +14,16 @@ from app.db import db
 from app.notifications.models import Notification
 from app.transparency import queries
 from app.transparency.metrics import Span, Workdays, case_facts, covered_days, percentile
-from app.transparency.models import CaseMetrics, DailyCounts, DurationCounts, MetricStep
+from app.transparency.models import (
+    CaseMetrics,
+    DailyCounts,
+    DurationCounts,
+    MetricStep,
+)
 from app.transparency.recording import settings
 from app.transparency.services import expected_completion
 from engine import WorkCalendar
-from tests.transparency.conftest import APPLICATION, start, step
+from tests.transparency.conftest import APPLICATION, fold, start, step
 
 PAYMENT = {"amount": 48_100_000, "reference": "12540040704"}
 
@@ -35,6 +40,9 @@ def _finish(case: Case, people: dict[str, Any]) -> Case:
 def test_a_case_through_the_engine_is_counted_once_at_each_stage(people: dict[str, Any]) -> None:
     with freeze_time("2025-09-23 05:00:00+00:00"):  # Tuesday 1404-07-01
         case = start(people)
+    assert db.session.get(CaseMetrics, case.id) is None  # not folded yet
+    with freeze_time("2025-09-24 05:00:00+00:00"):  # the fold runs later: the mark keeps the time
+        assert fold() == 1
     metrics = db.session.get(CaseMetrics, case.id)
     assert metrics is not None
     assert metrics.is_open
@@ -49,6 +57,7 @@ def test_a_case_through_the_engine_is_counted_once_at_each_stage(people: dict[st
         services.deliver_message(waiting, "payment_confirmed", PAYMENT)
         db.session.commit()
 
+    assert fold() == 1  # three steps since the last fold, one case to fold
     db.session.expire_all()
     metrics = db.session.get(CaseMetrics, case.id)
     assert metrics is not None
@@ -85,19 +94,23 @@ def test_a_step_that_rolls_back_leaves_the_figures_and_the_outbox_untouched(
     case = start(people)
     case = step(case, "submit_application", APPLICATION, people["citizen"])
     case_id = case.id
+    fold()
     counts_before = db.session.scalar(select(func.count()).select_from(DailyCounts))
     durations_before = db.session.scalar(select(func.sum(DurationCounts.cases)))
+    outbox_before = db.session.scalar(select(func.count()).select_from(Notification))
 
     returned = {"decision": "return_for_correction", "reason": "سند ناخواناست"}
     step(case, "review_application", returned, people["expert"], commit=False)
     db.session.flush()
-    # Inside the transaction the step wrote its message and its figures…
-    assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
-    assert db.session.scalar(select(func.sum(DurationCounts.cases))) > durations_before
+    # Inside the transaction the step wrote its message and marked its figures…
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == outbox_before + 1
+    assert db.session.scalar(select(func.count()).where(Case.figures_changed_at.is_not(None))) == 1
     db.session.rollback()
 
     # …and rolling it back removed both, while the case itself is as it was.
-    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == outbox_before
+    assert db.session.scalar(select(func.count()).where(Case.figures_changed_at.is_not(None))) == 0
+    assert fold() == 0
     assert db.session.scalar(select(func.sum(DurationCounts.cases))) == durations_before
     assert db.session.scalar(select(func.count()).select_from(DailyCounts)) == counts_before
     reloaded = db.session.get(Case, case_id)
@@ -113,6 +126,7 @@ def test_expected_completion_comes_from_past_cases_at_the_same_step(people: dict
             case = step(case, "submit_application", APPLICATION, people["citizen"])
         with freeze_time("2025-09-30 06:00:00+00:00"):
             _finish_after_review(case, people)
+    fold()
     with freeze_time("2025-10-04 05:00:00+00:00"):  # Saturday
         fresh = start(people)
         fresh = step(fresh, "submit_application", APPLICATION, people["citizen"])
@@ -191,6 +205,7 @@ def test_rebuilding_from_the_cases_gives_the_same_figures(people: dict[str, Any]
 
     _finish(start(people), people)
     start(people)  # and one still open
+    fold()
 
     def snapshot() -> tuple[set[tuple[Any, ...]], ...]:
         # received_at differs by the moments between opening a case and its first save.
@@ -209,3 +224,34 @@ def test_rebuilding_from_the_cases_gives_the_same_figures(people: dict[str, Any]
     assert rebuild() == 2
     db.session.commit()
     assert snapshot() == before
+
+
+def test_a_fold_that_dies_before_its_commit_counts_nothing_and_leaves_the_marks(
+    people: dict[str, Any],
+) -> None:
+    from app.transparency.recording import fold_changes, pending_since
+
+    with freeze_time("2025-09-23 05:00:00+00:00"):
+        case = start(people)
+        case = step(case, "submit_application", APPLICATION, people["citizen"])
+    assert pending_since() is not None
+    assert pending_since().isoformat() == "2025-09-23T05:00:00+00:00"  # type: ignore[union-attr]
+
+    assert fold_changes() == 1
+    assert db.session.scalar(select(func.sum(DurationCounts.cases))) > 0
+    db.session.rollback()  # the worker died between the fold and its commit
+    assert db.session.scalar(select(func.sum(DurationCounts.cases))) is None
+    assert db.session.get(CaseMetrics, case.id) is None
+    assert db.session.scalar(select(func.count()).where(Case.figures_changed_at.is_not(None))) == 1
+
+    assert fold() == 1
+    counted = db.session.scalar(select(func.sum(DurationCounts.cases)))
+    assert counted > 0
+    assert pending_since() is None
+    # Marked again without news (a retried save), folded again: nothing counts twice.
+    from app.transparency.recording import mark_case_changed
+
+    mark_case_changed(db.session.get(Case, case.id))  # type: ignore[arg-type]
+    db.session.commit()
+    assert fold() == 1
+    assert db.session.scalar(select(func.sum(DurationCounts.cases))) == counted
