@@ -2,8 +2,10 @@
 
 Creates its own database next to BENCH_DATABASE_URL (default: TEST_DATABASE_URL, else the local
 postgres), bulk-inserts cases and mirrored tasks (never through the engine), then serves the
-inbox and `/healthz` (one `SELECT 1`) from the same app in the same process. Server side means
-the time inside the WSGI app, measured by a middleware; no network or browser is involved.
+inbox and `/healthz` (one `SELECT 1`) from the same app in the same process, one after the
+other (inbox, trivial, inbox, ...) so a busy neighbour on a shared machine slows both alike.
+Server side means the time inside the WSGI app, measured by a middleware; no network or
+browser is involved. Throughput is requests per second of time spent serving that kind.
 
     .venv/bin/python bench/inbox.py [--tasks 100000] [--requests 400]
 
@@ -143,16 +145,24 @@ def check(response: Any, path: str) -> None:
         raise SystemExit(f"{path} answered {response.status_code}")
 
 
-def measure(client: Any, timer: Timer, paths: list[str], rounds: int) -> tuple[list[float], float]:
-    """Serve the paths in turn; returns the server-side times (s) and requests per second."""
-    for path in paths:  # warm caches, connections and compiled statements
-        check(client.get(path), path)
-    timer.samples.clear()
-    started = time.perf_counter()
+def measure(
+    client: Any, timer: Timer, groups: dict[str, list[str]], rounds: int
+) -> dict[str, tuple[list[float], float]]:
+    """Serve the groups' paths interleaved, a request of each group in turn; returns per group
+    the server-side times (s) and requests per second of the time spent on that group."""
+    for paths in groups.values():  # warm caches, connections and compiled statements
+        for path in paths:
+            check(client.get(path), path)
+    server: dict[str, list[float]] = {name: [] for name in groups}
+    spent = dict.fromkeys(groups, 0.0)
     for n in range(rounds):
-        check(client.get(paths[n % len(paths)]), paths[n % len(paths)])
-    elapsed = time.perf_counter() - started
-    return list(timer.samples), rounds / elapsed
+        for name, paths in groups.items():
+            path = paths[n % len(paths)]
+            started = time.perf_counter()
+            check(client.get(path), path)
+            spent[name] += time.perf_counter() - started
+            server[name].append(timer.samples[-1])
+    return {name: (server[name], rounds / spent[name]) for name in groups}
 
 
 def statements_per_page(app: Any, client: Any, paths: list[str]) -> list[int]:
@@ -230,9 +240,10 @@ def run(url: str, args: argparse.Namespace) -> None:
         f"/office/?tab=unassigned&q={rng.choice(codes)}",
         "/office/?tab=unassigned&q=9-2-15-37-1-0-0",
     ]
-    inbox_times, inbox_rps = measure(client, timer, inbox, args.requests)
+    measured = measure(client, timer, {"inbox": inbox, "trivial": ["/healthz"]}, args.requests)
+    inbox_times, inbox_rps = measured["inbox"]
+    trivial_times, trivial_rps = measured["trivial"]
     per_page = statements_per_page(app, client, inbox)
-    trivial_times, trivial_rps = measure(client, timer, ["/healthz"], args.requests)
 
     p95 = statistics.quantiles(inbox_times, n=20)[18] * 1000
     print(f"statements per inbox page: {per_page}  (constant: {len(set(per_page)) == 1})")

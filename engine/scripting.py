@@ -428,6 +428,21 @@ def script_helpers(calendar: WorkCalendar, clock: Callable[[], datetime]) -> dic
         """Working days after ``start`` up to and including ``end``."""
         return calendar.working_days_between(_parse_day(start), _parse_day(end))
 
+    def now() -> str:
+        """The current moment in Tehran as an ISO datetime; its first ten characters are the
+        local date, so the day helpers read it as the Tehran day (never the UTC one)."""
+        return clock().astimezone(calendar.tz).isoformat()
+
+    def working_days_since(start: Any) -> int:
+        """Working days after ``start``'s date up to and including today (Tehran): the part of a
+        working-day budget already used, e.g. when a review is paused for a correction."""
+        return calendar.working_days_between(_parse_day(start), local_today())
+
+    def working_days_left(total: int, used: int) -> str:
+        """Deadline for the rest of a ``total``-working-day budget of which ``used`` days are
+        spent, counted from today like ``working_days`` (at least one working day)."""
+        return calendar.deadline(clock(), max(1, int(total) - int(used))).isoformat()
+
     def add_months(start: Any, n: int) -> str:
         """Add Jalali months to an ISO date (clamped to month end), as an ISO date."""
         return add_jalali_months(_parse_day(start), int(n)).isoformat()
@@ -443,6 +458,9 @@ def script_helpers(calendar: WorkCalendar, clock: Callable[[], datetime]) -> dic
         "working_days": working_days,
         "add_working_days": add_working_days,
         "working_days_between": working_days_between,
+        "now": now,
+        "working_days_since": working_days_since,
+        "working_days_left": working_days_left,
         "add_months": add_months,
         "jalali_year": jalali_year,
         "rials": rials,

@@ -1,8 +1,9 @@
 """Read helpers for the inbox: a constant number of statements per page, whatever the rows.
 
 The inbox reads only the mirrored task rows (`case_tasks`) joined to their cases; it never
-loads a workflow. One statement counts both tabs, one fetches the page's rows, one names the
-services; the steps come from the compiled processes (cached), the districts from the user.
+loads a workflow. One statement counts both tabs (up to COUNT_CAP), one fetches the page's
+rows, one finds the latest process versions; their names and steps are cached per version
+(versions never change), the districts come with the user.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
@@ -20,11 +21,14 @@ from app.cases.models import Case, CaseTask, TaskState
 from app.db import db
 from app.i18n import localized
 from app.persian.identifiers import check_national_code, check_tracking_code
-from app.persian.property import check_renewal_code
+from app.persian.property import check_plate_numbers, check_plate_section, check_renewal_code
 from app.persian.text import normalize_identifier
 from app.processes.models import ProcessVersion
 
 PAGE_SIZE = 25
+#: Tabs count at most this many tasks and then say "1,000+": counting every one of 100,000
+#: open tasks on each page view costs more than the rest of the page, and nobody pages that far.
+COUNT_CAP = 1000
 TABS = ("mine", "unassigned")
 DUE_FILTERS = ("overdue", "today", "week")
 
@@ -85,11 +89,19 @@ class InboxPage:
     """The rows of one page plus the counts and choices around them."""
 
     rows: list[InboxRow]
+    #: Tasks per tab, counted up to COUNT_CAP + 1 (see `capped`).
     counts: dict[str, int]
     page: int
-    pages: int
+    #: How many pages the tab has, or None when its count passed the cap.
+    pages: int | None
+    #: Whether another page follows this one (known even past the cap).
+    more: bool = False
     services: list[tuple[str, str]] = field(default_factory=list)
     steps: list[tuple[str, str]] = field(default_factory=list)
+
+    def capped(self, tab: str) -> bool:
+        """Whether the tab holds more tasks than the inbox counts."""
+        return self.counts[tab] > COUNT_CAP
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -110,11 +122,44 @@ def visible_tasks(user: User) -> ColumnElement[bool]:
     )
 
 
+#: Slashes people type between the parts of a plate key (section/main/sub).
+_PLATE_SLASHES = str.maketrans({"／": "/", "⁄": "/", "\\": "/"})
+
+
+def plate_keys(typed: str) -> tuple[str | None, str | None]:
+    """What a typed plate may be in the cases' key form (`RegistryPlate.key`):
+    (the whole key, the main/sub end of a key), either None when the text cannot be one.
+
+    ``3/125/4217`` is section/main/sub. ``125/4217`` is a key (section/main) or, as deeds
+    write it, main/sub of any section. Any digits, spaces and leading zeros are accepted;
+    main and sub may list numbers joined by hyphens (``211-253``).
+    """
+    parts = [
+        normalize_identifier(p, keep_hyphens=True)
+        for p in typed.translate(_PLATE_SLASHES).split("/")
+    ]
+    if len(parts) not in (2, 3):
+        return None, None
+    numbers = [check_plate_numbers(part) for part in parts]
+    if not all(check.ok for check in numbers):
+        return None, None
+    values = [check.value for check in numbers]
+    section = check_plate_section(parts[0])
+    whole = "/".join([section.value, *values[1:]]) if section.ok else None
+    return whole, "/".join(values) if len(parts) == 2 else None
+
+
 def _search(q: str) -> ColumnElement[bool] | None:
     raw = normalize_identifier(q, keep_hyphens=True)
     if not raw:
         return None
-    options: list[ColumnElement[bool]] = [Case.registry_plate == raw]
+    options: list[ColumnElement[bool]] = []
+    whole, main_sub = plate_keys(q)
+    if whole is not None:
+        options.append(Case.registry_plate == whole)
+    if main_sub is not None:
+        # Plate 125 sub 4217 of section 3 is stored 3/125/4217: match it in any section.
+        options.append(Case.registry_plate.like(f"%/{main_sub}"))
     if (tracking := check_tracking_code(raw)).ok:
         options.append(Case.tracking_code == tracking.value)
     elif raw.isdigit() and len(raw) == 12:
@@ -124,7 +169,8 @@ def _search(q: str) -> ColumnElement[bool] | None:
         options.append(Case.applicant_id.in_(applicants))
     if (renewal := check_renewal_code(raw)).ok:
         options.append(Case.renewal_code == renewal.value)
-    return or_(*options)
+    # Nothing the text could be: no task matches (rather than every task).
+    return or_(*options) if options else false()
 
 
 def _filters(user: User, wanted: InboxFilter, now: datetime) -> list[ColumnElement[bool]]:
@@ -150,25 +196,51 @@ def tab_condition(user: User, tab: str) -> ColumnElement[bool]:
     return CaseTask.claimed_by_id == user.id if tab == "mine" else CaseTask.claimed_by_id.is_(None)
 
 
+def _reads_cases(wanted: InboxFilter) -> bool:
+    # Only these filters read the case; the rest stay on the task indexes.
+    return bool(wanted.service or wanted.q)
+
+
 def count_tabs(user: User, wanted: InboxFilter, now: datetime) -> dict[str, int]:
-    """How many tasks each tab holds under the current filters (one statement)."""
-    statement = (
-        select(
-            func.count().filter(CaseTask.claimed_by_id == user.id),
-            func.count().filter(CaseTask.claimed_by_id.is_(None)),
+    """How many tasks each tab holds under the current filters, up to COUNT_CAP + 1.
+
+    One statement; each tab stops counting one past the cap, so a page costs the same
+    with a thousand open tasks or a hundred thousand.
+    """
+
+    def capped(tab: str) -> Any:
+        matching = (
+            select(literal(1))
+            .select_from(CaseTask)
+            .where(*_filters(user, wanted, now), tab_condition(user, tab))
+            .limit(COUNT_CAP + 1)
         )
-        .select_from(CaseTask)
-        .where(*_filters(user, wanted, now))
-    )
-    if wanted.service or wanted.q:
-        # Only these filters read the case; the rest stay on the task index.
-        statement = statement.join(Case, Case.id == CaseTask.case_id)
-    mine, unassigned = db.session.execute(statement).one()
+        if _reads_cases(wanted):
+            matching = matching.join(Case, Case.id == CaseTask.case_id)
+        return select(func.count()).select_from(matching.subquery()).scalar_subquery()
+
+    mine, unassigned = db.session.execute(select(capped("mine"), capped("unassigned"))).one()
     return {"mine": int(mine), "unassigned": int(unassigned)}
 
 
 def rows_statement(user: User, wanted: InboxFilter, now: datetime) -> Select[Any]:
-    """The page's rows: overdue first (earliest deadline first), tasks without one last."""
+    """The page's rows (one more than a page, to know whether another follows): overdue first
+    (earliest deadline first), tasks without one last.
+
+    The page is chosen on the task rows alone (the deadline index gives the order); only the
+    chosen rows are then joined to their cases and people, so a far page does not join the
+    thousand rows it skips.
+    """
+    chosen = (
+        select(CaseTask.id.label("id"), CaseTask.due_at.label("due_at"))
+        .where(*_filters(user, wanted, now), tab_condition(user, wanted.tab))
+        .order_by(CaseTask.due_at.asc().nulls_last(), CaseTask.id)
+        .limit(PAGE_SIZE + 1)
+        .offset((wanted.page - 1) * PAGE_SIZE)
+    )
+    if _reads_cases(wanted):
+        chosen = chosen.join(Case, Case.id == CaseTask.case_id)
+    page = chosen.subquery("page")
     applicant = aliased(User)
     claimant = aliased(User)
     return (
@@ -188,76 +260,95 @@ def rows_statement(user: User, wanted: InboxFilter, now: datetime) -> Select[Any
             CaseTask.district_id,
             applicant.full_name,
         )
+        .select_from(page)
+        .join(CaseTask, CaseTask.id == page.c.id)
         .join(Case, Case.id == CaseTask.case_id)
         .outerjoin(applicant, applicant.id == Case.applicant_id)
         .outerjoin(claimant, claimant.id == CaseTask.claimed_by_id)
-        .where(*_filters(user, wanted, now), tab_condition(user, wanted.tab))
-        .order_by(CaseTask.due_at.asc().nulls_last(), CaseTask.id)
-        .limit(PAGE_SIZE)
-        .offset((wanted.page - 1) * PAGE_SIZE)
+        .order_by(page.c.due_at.asc().nulls_last(), page.c.id)
     )
+
+
+@dataclass(frozen=True)
+class _VersionFacts:
+    """What the inbox needs from a deployed process version: its name and human steps."""
+
+    process_key: str
+    name: dict[str, str] | str | None
+    steps: list[tuple[str, str, str | None]]
+
+
+#: Facts per process version, keyed by id and content hash: a version never changes, and the
+#: hash tells apart a version whose id was reused after a rolled-back deploy (SQLite reuses ids).
+_FACTS: dict[tuple[int, str], _VersionFacts] = {}
+
+
+def _latest_facts() -> list[_VersionFacts]:
+    """The latest version of every deployed process (one statement; more only on first sight)."""
+    newest = select(func.max(ProcessVersion.id)).group_by(ProcessVersion.process_key)
+    latest = [
+        (version_id, content_hash)
+        for version_id, content_hash in db.session.execute(
+            select(ProcessVersion.id, ProcessVersion.content_hash).where(
+                ProcessVersion.id.in_(newest.scalar_subquery())
+            )
+        )
+    ]
+    missing = [key for key in latest if key not in _FACTS]
+    if missing:
+        for version in db.session.scalars(
+            select(ProcessVersion).where(ProcessVersion.id.in_([key[0] for key in missing]))
+        ):
+            _FACTS[(version.id, version.content_hash)] = _VersionFacts(
+                process_key=version.process_key,
+                name=(version.card or {}).get("name"),
+                steps=[
+                    (step.id, step.name, step.lane)
+                    for step in bridge.compiled(version).steps()
+                    if step.type in ("userTask", "manualTask")
+                ],
+            )
+    return [_FACTS[key] for key in latest if key in _FACTS]
+
+
+def _names_of(facts: list[_VersionFacts]) -> dict[str, str]:
+    return {f.process_key: localized(f.name) or f.process_key for f in facts}
+
+
+def _steps_of(facts: list[_VersionFacts], user: User) -> list[tuple[str, str]]:
+    roles = user.role_codes
+    seen: dict[str, str] = {}
+    for f in facts:
+        for step_id, name, lane in f.steps:
+            if lane in roles:
+                seen.setdefault(step_id, name)
+    return sorted(seen.items(), key=lambda item: item[1])
 
 
 def service_names() -> dict[str, str]:
-    """Each deployed process's name in the current locale, from its latest card (one statement)."""
-    latest = (
-        select(ProcessVersion.process_key, func.max(ProcessVersion.number).label("number"))
-        .group_by(ProcessVersion.process_key)
-        .subquery()
-    )
-    statement = select(ProcessVersion.process_key, ProcessVersion.card).join(
-        latest,
-        and_(
-            latest.c.process_key == ProcessVersion.process_key,
-            latest.c.number == ProcessVersion.number,
-        ),
-    )
-    return {
-        key: localized((card or {}).get("name")) or key
-        for key, card in db.session.execute(statement)
-    }
-
-
-#: Human steps per process version id: versions never change, so this never goes stale.
-_STEPS: dict[int, list[tuple[str, str, str | None]]] = {}
+    """Each deployed process's name in the current locale, from its latest card."""
+    return _names_of(_latest_facts())
 
 
 def step_choices(user: User) -> list[tuple[str, str]]:
     """The human steps of the latest deployed processes that fall in the user's roles."""
-    latest = db.session.scalars(
-        select(func.max(ProcessVersion.id)).group_by(ProcessVersion.process_key)
-    ).all()
-    missing = [version_id for version_id in latest if version_id not in _STEPS]
-    if missing:
-        for version in db.session.scalars(
-            select(ProcessVersion).where(ProcessVersion.id.in_(missing))
-        ):
-            _STEPS[version.id] = [
-                (step.id, step.name, step.lane)
-                for step in bridge.compiled(version).steps()
-                if step.type in ("userTask", "manualTask")
-            ]
-    seen: dict[str, str] = {}
-    for version_id in latest:
-        for step_id, name, lane in _STEPS.get(version_id, []):
-            if lane in user.role_codes:
-                seen.setdefault(step_id, name)
-    return sorted(seen.items(), key=lambda item: item[1])
+    return _steps_of(_latest_facts(), user)
 
 
 def inbox(user: User, wanted: InboxFilter, now: datetime) -> InboxPage:
     """One inbox page: the counts of both tabs, the rows of the chosen tab, and the choices."""
     counts = count_tabs(user, wanted, now)
-    pages = max(1, -(-counts[wanted.tab] // PAGE_SIZE))
-    rows = [InboxRow(*row) for row in db.session.execute(rows_statement(user, wanted, now))]
-    services = service_names()
+    found = [InboxRow(*row) for row in db.session.execute(rows_statement(user, wanted, now))]
+    shown = counts[wanted.tab]
+    facts = _latest_facts()
     return InboxPage(
-        rows=rows,
+        rows=found[:PAGE_SIZE],
         counts=counts,
         page=wanted.page,
-        pages=pages,
-        services=sorted(services.items(), key=lambda item: item[1]),
-        steps=step_choices(user),
+        pages=None if shown > COUNT_CAP else max(1, -(-shown // PAGE_SIZE)),
+        more=len(found) > PAGE_SIZE,
+        services=sorted(_names_of(facts).items(), key=lambda item: item[1]),
+        steps=_steps_of(facts, user),
     )
 
 

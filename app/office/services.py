@@ -206,14 +206,6 @@ def earlier_steps(case: Case, events: list[CaseEvent]) -> list[EarlierStep]:
     return list(reversed(steps))
 
 
-def decision_behind(case: Case, task: CaseTask, events: list[CaseEvent]) -> EarlierStep | None:
-    """The staff decision that opened this task: the latest step completed in another lane."""
-    lanes = {row.element_id: row.lane for row in case.tasks}
-    others = [e for e in events if lanes.get(e.element_id or "") not in (None, task.lane)]
-    steps = earlier_steps(case, others)
-    return steps[0] if steps else None
-
-
 def _names(user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}

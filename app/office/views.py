@@ -75,6 +75,7 @@ def inbox() -> ResponseReturnValue:
         districts={d.id: d for d in user.districts},
         service_names=dict(page.services),
         supervisor=services.is_supervisor(user),
+        cap=queries.COUNT_CAP,
     )
 
 
@@ -350,64 +351,15 @@ def overdue() -> ResponseReturnValue:
 # --- the applicant's side of a returned case ----------------------------------------------
 
 
-def _applicant_task(task_id: int) -> tuple[Case, CaseTask]:
-    task = db.get_or_404(CaseTask, task_id)
-    if task.case.applicant_id != _user().id or task.lane not in bridge.citizen_lanes():
-        abort(404)
-    return task.case, task
-
-
-def _render_applicant(
-    case: Case,
-    task: CaseTask,
-    *,
-    errors: dict[str, str] | None = None,
-    formdata: MultiDict[str, str] | None = None,
-    conflict: bool = False,
-    status: int = 200,
-) -> ResponseReturnValue:
-    form = _task_form(case, task)
-    events = services.history(case)
-    return render_template(
-        "office/applicant_task.html",
-        case=case,
-        task=task,
-        form=form,
-        decision=services.decision_behind(case, task, events),
-        fields=render_page(form, None, data={}, formdata=formdata, errors=errors),
-        errors=errors or {},
-        conflict=conflict,
-        open=task.state == TaskState.OPEN,
-    ), status
-
-
 @bp.get("/applicant/tasks/<int:task_id>")
 @citizen_required
 def applicant_task(task_id: int) -> ResponseReturnValue:
-    case, row = _applicant_task(task_id)
-    return _render_applicant(case, row)
+    """The old address of the citizen's correction page: the portal serves it now.
 
-
-@bp.post("/applicant/tasks/<int:task_id>")
-@citizen_required
-def applicant_complete(task_id: int) -> ResponseReturnValue:
-    case, row = _applicant_task(task_id)
-    form = _task_form(case, row)
-    data = normalise(form, request.form, files=request.files)
-    errors = validate(form, data)
-    if errors:
-        return _render_applicant(case, row, errors=errors, formdata=request.form, status=422)
-    locked = cases.lock_case(case.id)
-    if locked is None:
+    The portal's case page shows what the reviewer asked to fix beside the task, and its task
+    pages save drafts, take uploads and check the answers before sending.
+    """
+    task = db.get_or_404(CaseTask, task_id)
+    if task.case.applicant_id != _user().id or task.lane not in bridge.citizen_lanes():
         abort(404)
-    try:
-        cases.complete_task(
-            locked, row.engine_task_id, data, actor=_user(), expected_version=locked.version_id
-        )
-        db.session.commit()
-    except (cases.CaseConflict, cases.TaskNotReady, StaleDataError):
-        db.session.rollback()
-        case, row = _applicant_task(task_id)
-        return _render_applicant(case, row, formdata=request.form, conflict=True, status=409)
-    flash(_("Thank you: your corrections were sent to the reviewer."), "success")
-    return redirect(url_for(".applicant_task", task_id=row.id))
+    return redirect(url_for("portal.case", case_id=task.case_id, _anchor="needed-title"), 301)

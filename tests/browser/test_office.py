@@ -1,23 +1,34 @@
 """The back office in a real browser: review, return, correction, approval, site visit, conflict.
 
-The citizen files the case through the use cases (the portal has its own browser tests) and
-signs in with a session cookie the app itself signs (the SMS sign-in has its own tests).
+Staff sign in with their password and a TOTP code from their enrolled authenticator. The
+citizen files the case through the use cases (the portal has its own browser tests), signs in
+with a session cookie the app itself signs (the SMS sign-in has its own tests), and fixes the
+returned case through the portal's pages.
 """
 
 from __future__ import annotations
 
 import struct
+import time
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import jdatetime
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.accounts.services import ensure_citizen, ensure_district, ensure_staff
+from app.accounts.services import (
+    begin_totp_enrolment,
+    confirm_totp_enrolment,
+    ensure_citizen,
+    ensure_district,
+    ensure_staff,
+)
+from app.accounts.services import utc_now as accounts_now
 from app.cases import services as cases
 from app.cases.models import Case, CaseStatus, TaskState
 from app.db import db
@@ -31,6 +42,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.requires_commit]
 
 PASSWORD = "correct horse battery staple"
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+#: Each staff member's authenticator, enrolled in _setup (username -> TOTP secret).
+PHONES: dict[str, pyotp.TOTP] = {}
 APPLICATION = {
     "applicant_type": "natural",
     "applicant_name": "علی کریمی",
@@ -70,6 +83,10 @@ def _setup() -> dict[str, Any]:
         "inspector": ensure_staff("inspector", "رضا قاسمی", PASSWORD, ["INSPECTOR"], [district]),
         "citizen": ensure_citizen("09140001001", "علی کریمی", "1360524185"),
     }
+    for name in ("reviewer", "second", "inspector"):
+        secret = begin_totp_enrolment(people[name])
+        PHONES[name] = pyotp.TOTP(secret)
+        assert confirm_totp_enrolment(people[name], PHONES[name].now(), now=accounts_now())
     version = latest_version("sample_permit")
     assert version is not None
     case = cases.start_case(
@@ -88,10 +105,14 @@ def _setup() -> dict[str, Any]:
 
 
 def sign_in_staff(page: Any, live_server: str, username: str) -> None:
+    """Password first, then the authenticator's code (the enrolment used the current one)."""
     page.goto(f"{live_server}/staff/login?next=/office/")
     page.locator("#field-username").fill(username)
     page.locator("#field-password").fill(PASSWORD)
     page.locator("button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/staff/login/code")
+    page.get_by_label("کد", exact=True).fill(PHONES[username].at(time.time() + 30))
+    page.get_by_role("button", name="ورود").click()
     page.wait_for_url(f"{live_server}/office/")
 
 
@@ -147,23 +168,36 @@ def test_review_return_correct_approve_visit_and_a_conflict(
     reviewer.wait_for_load_state()
     assert "انجام شد" in reviewer.locator(".flash-list").inner_text()
     assert _case(ids["case"]).status == CaseStatus.WAITING_CITIZEN
-    sms = db.session.scalars(select(Notification).where(Notification.case_id == ids["case"])).one()
-    assert sms.event_key == "returned_for_correction"
+    sms = db.session.scalars(
+        select(Notification).where(
+            Notification.case_id == ids["case"], Notification.event_key == "returned_for_correction"
+        )
+    ).one()
+    assert sms.recipient_id == ids["citizen"]
 
-    # 3. The citizen sees what to fix and sends the correction.
+    # 3. The citizen sees what to fix on their case page and sends the correction there.
     citizen_ctx = browser_context()
     sign_in_citizen(citizen_ctx, live_db, live_server, ids["citizen"])
     citizen = citizen_ctx.new_page()
     correction_id = _open_task_id(ids["case"], "correct_application")
-    citizen.goto(f"{live_server}/office/applicant/tasks/{correction_id}")
-    asked = citizen.locator("section").filter(has_text="مواردی که کارشناس خواسته است اصلاح کنید")
+    citizen.goto(f"{live_server}/office/applicant/tasks/{correction_id}")  # the old SMS link
+    assert citizen.url == f"{live_server}/my/cases/{ids['case']}#needed-title"
+    asked = citizen.locator("section").filter(has_text="یادداشت کارشناس")
     assert "تصویر سند ناخواناست" in asked.inner_text()
     assert "مساحت زمین" in asked.inner_text()
     shot(citizen, "3-correction")
-    citizen.get_by_label("شرح اصلاحات").fill("سند خوانا بارگذاری شد و مساحت ۲۳۸ متر است.")
-    citizen.get_by_role("button", name="ارسال اصلاحات").click()
+    asked.get_by_role("link", name="همین حالا انجام دهید").click()
     citizen.wait_for_load_state()
-    assert "سپاس" in citizen.locator(".flash-list").inner_text()
+    assert citizen.locator("#field-area").input_value() in ("240.5", "۲۴۰٫۵", "۲۴۰.۵")  # kept
+    citizen.locator("#field-area").fill("۲۳۸")
+    citizen.get_by_label("شرح اصلاحات").fill("سند خوانا بارگذاری شد و مساحت ۲۳۸ متر است.")
+    citizen.get_by_role("button", name="ذخیره و بررسی پاسخ‌ها").click()
+    citizen.wait_for_load_state()
+    shot(citizen, "3b-check")
+    citizen.get_by_role("button", name="فرستادن").click()
+    citizen.wait_for_load_state()
+    assert citizen.locator(".confirmation").is_visible()
+    assert _case(ids["case"]).status == CaseStatus.ACTIVE
 
     # 4. The answer comes back to the same reviewer; a second reviewer opens it too.
     reviewer.goto(f"{live_server}/office/?tab=mine")

@@ -95,7 +95,14 @@ def test_filters_by_service_step_and_district(
         ("1360524185", True),
         ("9-2-15-37-1-0-0", True),
         ("۹-۲-۱۵-۳۷-۱-۰-۰", True),
-        ("125/4217", True),
+        ("3/125/4217", True),  # the plate key: section/main/sub
+        ("۳/۱۲۵/۴۲۱۷", True),
+        (" 03 / ۱۲۵ / 4217 ", True),
+        ("125/4217", True),  # main/sub, as deeds write it, of any section
+        ("۱۲۵/۴۲۱۷", True),
+        ("4/125/4217", False),  # another section
+        ("125/421", False),
+        ("25/4217", False),  # not a suffix of a number
         ("0076229645", False),  # a valid national code of someone else
         ("nothing", False),
     ],
@@ -104,7 +111,7 @@ def test_search_by_tracking_national_plate_or_renewal_code(
     people: dict[str, Any], filed: Callable[..., Case], typed: str, matches: bool
 ) -> None:
     filed()  # another case that must not match
-    case = filed(renewal_code="9-2-15-37-1-0-0", registry_plate="125/4217")
+    case = filed(renewal_code="9-2-15-37-1-0-0", registry_plate="3/125/4217")
     other = next(c for c in db.session.scalars(db.select(Case)) if c.id != case.id)
     other.applicant_id = None
     db.session.flush()
@@ -127,3 +134,51 @@ def test_pages_of_25(people: dict[str, Any], filed: Callable[..., Case]) -> None
 
     assert (first.pages, len(first.rows), len(second.rows)) == (2, 25, 2)
     assert not {r.task_id for r in first.rows} & {r.task_id for r in second.rows}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("3/125/4217", ("3/125/4217", None)),
+        ("۰۳/۱۲۵/۴۲۱۷", ("3/125/4217", None)),
+        ("125/4217", ("125/4217", "125/4217")),  # section/main, or main/sub
+        ("3/211-253", ("3/211-253", "3/211-253")),
+        ("211-253/5", (None, "211-253/5")),  # a section is one number: main/sub only
+        ("9-2-15-37-1-0-0", (None, None)),
+        ("1/2/3/4", (None, None)),
+        ("0/5", (None, None)),
+    ],
+)
+def test_plate_keys_read_what_reviewers_type(typed: str, expected: tuple[str | None, ...]) -> None:
+    assert queries.plate_keys(typed) == expected
+
+
+def test_a_two_number_plate_is_also_a_key_of_its_own(
+    people: dict[str, Any], filed: Callable[..., Case]
+) -> None:
+    keyed = filed(registry_plate="125/4217")  # section 125, main 4217
+    filed(registry_plate="1/4217/125")
+
+    assert _codes(people["expert"], q="125/4217") == [keyed.tracking_code]
+
+
+def test_counts_stop_past_the_cap_and_pages_still_follow(
+    people: dict[str, Any], filed: Callable[..., Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)
+    made = [filed() for _ in range(5)]
+    open_task(made[0], "review_application").claimed_by_id = people["expert"].id
+    db.session.flush()
+
+    first = queries.inbox(people["expert"], InboxFilter(), NOW)
+    second = queries.inbox(people["expert"], InboxFilter(page=2), NOW)
+    last = queries.inbox(people["expert"], InboxFilter(page=3), NOW)
+
+    assert first.counts == {"mine": 1, "unassigned": 4}  # counted one past the cap
+    assert (first.capped("unassigned"), first.capped("mine")) == (True, False)
+    assert (first.pages, first.more, len(first.rows)) == (None, True, 2)
+    assert (second.more, len(second.rows)) == (False, 2)
+    assert last.rows == []
+    mine = queries.inbox(people["expert"], InboxFilter(tab="mine"), NOW)
+    assert (mine.pages, mine.more) == (1, False)

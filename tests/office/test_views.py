@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
+from lxml import html
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.accounts.services import ensure_citizen
 from app.cases.models import Case, CaseEvent, TaskState
 from app.db import db
+from app.office import queries
 from app.office.models import CaseNote
 
 from .conftest import complete, open_task
@@ -47,6 +51,31 @@ def test_inbox_lists_the_filed_task_with_counts(
     )
     assert "بررسی مدارک" in html
     assert 'aria-current="page"' in html
+
+
+def test_inbox_says_over_the_cap_and_pages_on_without_a_total(
+    people: dict[str, Any],
+    filed: Callable[..., Case],
+    client: FlaskClient,
+    sign_in: SignIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)
+    for _ in range(4):
+        filed()
+    sign_in(people["expert"])
+
+    first = client.get("/office/").get_data(as_text=True)
+    second = client.get("/office/?tab=unassigned&page=2").get_data(as_text=True)
+
+    assert "بیش از ۲" in first
+    assert "صفحه ۱" in first
+    assert "صفحه ۱ از" not in first
+    assert 'rel="next"' in first
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
+    assert second.count('/claim"') == 2  # the page's two rows, each with its claim button
 
 
 def test_claim_from_the_inbox_then_open_the_task_page(
@@ -201,13 +230,13 @@ def test_supervisor_sees_overdue_work_and_reassigns(
     assert "task_reassigned" in kinds
 
 
-def test_the_applicant_sees_what_to_fix_and_sends_the_correction(
+def test_the_old_correction_address_sends_the_citizen_to_the_portal_to_fix_it(
     people: dict[str, Any], filed: Callable[..., Case], client: FlaskClient, sign_in: SignIn
 ) -> None:
     case = filed()
     returned = {
         "decision": "return_for_correction",
-        "fix_items": ["deed_scan"],
+        "fix_items": ["deed_scan", "area"],
         "reason": "تصویر سند ناخواناست.",
     }
     complete(case, "review_application", returned, people["expert"])
@@ -216,14 +245,30 @@ def test_the_applicant_sees_what_to_fix_and_sends_the_correction(
 
     sign_in(people["expert"])
     assert client.get(url).status_code == 403  # staff are not the applicant
+    sign_in(ensure_citizen("09140001009", "نفر دیگر", "0076229645"))
+    assert client.get(url).status_code == 404  # nor is another citizen
     sign_in(people["citizen"])
-    page = client.get(url).get_data(as_text=True)
-    assert "تصویر سند ناخواناست." in page
-    assert "تصویر سند" in page
+    moved = client.get(url)
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == f"/my/cases/{case.id}#needed-title"
+    assert client.post(url).status_code == 405  # the old page took answers; the portal does now
 
-    bad = client.post(url, data={"correction_note": ""})
-    assert bad.status_code == 422
-    good = client.post(url, data={"correction_note": "سند تازه بارگذاری شد"})
-    assert good.status_code == 302
-    assert correction.state == TaskState.COMPLETED
+    # The portal's case page says what to fix and leads to the correction form...
+    page = client.get(f"/my/cases/{case.id}").get_data(as_text=True)
+    assert "تصویر سند ناخواناست." in page
+    assert "مساحت زمین" in page  # the checklist, in the form's words
+    base = f"/my/cases/{case.id}/tasks/{correction.id}"
+    assert f'href="{base}"' in page
+    # ...whose pages take the answers, and whose check page sends them.
+    assert client.get(base).headers["Location"] == f"{base}/1"
+    fixed = {"correction_note": "سند تازه", "usage": "residential", "area": "238", "_action": ""}
+    assert client.post(f"{base}/1", data=fixed).headers["Location"] == f"{base}/check"
+    check = html.fromstring(client.get(f"{base}/check").get_data(as_text=True))
+    token = check.xpath("//input[@name='submission_token']")[0].get("value")
+    db.session.expire_all()
+    version = db.session.get(Case, case.id).version_id  # type: ignore[union-attr]
+    sent = client.post(f"{base}/send", data={"submission_token": token, "case_version": version})
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)  # type: ignore[assignment]
     assert open_task(case, "review_application").claimed_by_id == people["expert"].id
