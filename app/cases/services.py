@@ -13,8 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import joinedload
 
-from app.accounts.models import District, User
+from app.accounts.models import District, User, UserKind
 from app.audit.services import record
 from app.cases import workflow as bridge
 from app.cases.models import Case, CaseStatus, CaseTask, MessageWait, TaskState
@@ -42,8 +43,16 @@ class NoWaitingCase(LookupError):
 def lock_case(case_id: int) -> Case | None:
     """Load a case and lock its row until the transaction ends (a no-op lock on SQLite)."""
     # Lock only the case row: its process version is shared by every case on that version.
+    # The version's files and forms are read only when its compiled process is not cached.
     return db.session.get(
-        Case, case_id, with_for_update={"of": Case.__table__}, populate_existing=True
+        Case,
+        case_id,
+        with_for_update={"of": Case.__table__},
+        populate_existing=True,
+        options=[
+            joinedload(Case.process_version).defer(ProcessVersion.files),
+            joinedload(Case.process_version).defer(ProcessVersion.forms),
+        ],
     )
 
 
@@ -113,11 +122,17 @@ def open_task(case: Case, engine_task_id: str) -> CaseTask:
 
 
 def may_work_on(actor: User, case: Case, task: CaseTask) -> bool:
-    """Whether the actor may complete this task: the applicant in citizen lanes, else the lane's role."""
+    """Whether the actor may complete this task: in citizen lanes the applicant or someone acting
+    for them, else the lane's role."""
     if task.lane in bridge.citizen_lanes():
-        return case.applicant_id == actor.id
+        # The applicant, or their attorney or representative (a verified power of attorney).
+        from app.citizens.services import may_act_for
+
+        return may_act_for(actor, case.applicant_id)
     if task.lane not in actor.role_codes:
         return False
+    if actor.kind == UserKind.AGENCY and not actor.districts:
+        return True  # an outside agency's office serves the whole city unless given districts
     return case.district is None or case.district in actor.districts
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 from flask import current_app, request
 from limits import RateLimitItem, parse_many
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from app.extensions import limiter
 
@@ -27,6 +30,61 @@ def _hit(setting: str, namespace: str, key: str) -> int:
             reset_at, _remaining = strategy.get_window_stats(item, "parvaneh", namespace, key)
             return max(1, math.ceil(reset_at - time.time()))
     return 0
+
+
+# Count one hit on each fixed window, in order, stopping at the first that is over its limit
+# (as separate hits would): KEYS are the windows, ARGV their expiries then their limits.
+# Returns the 1-based index of the window that refused, or 0.
+_HIT_ALL = """
+local n = #KEYS
+for i = 1, n do
+    local current = redis.call("incrby", KEYS[i], 1)
+    if current == 1 then
+        redis.call("expire", KEYS[i], ARGV[i])
+    end
+    if current > tonumber(ARGV[n + i]) then
+        return i
+    end
+end
+return 0
+"""
+
+
+def wait_for_all(checks: Sequence[tuple[str, str, str]]) -> int:
+    """Count one hit for each (setting, namespace, key), in order, stopping at the first limit
+    that is reached; 0 when all allow, else the seconds until that limit lets the next one in.
+
+    With Redis (production) all windows are counted in one round trip rather than one each:
+    the public lookup checks three on every request. The keys are the library's own, so its
+    window statistics (the wait shown) and `reset()` work on them.
+    """
+    strategy = limiter.limiter
+    windows = [
+        (item, namespace, key) for setting, namespace, key in checks for item in _items(setting)
+    ]
+    storage = strategy.storage
+    if not isinstance(strategy, FixedWindowRateLimiter) or not isinstance(storage, RedisStorage):
+        for item, namespace, key in windows:
+            if not strategy.hit(item, "parvaneh", namespace, key):
+                return _seconds_left(item, namespace, key)
+        return 0
+    script = getattr(storage, "_parvaneh_hit_all", None)
+    if script is None:
+        script = storage.get_connection().register_script(_HIT_ALL.encode())
+        storage._parvaneh_hit_all = script  # type: ignore[attr-defined]
+    keys = [storage.prefixed_key(item.key_for("parvaneh", ns, key)) for item, ns, key in windows]
+    expiries = [item.get_expiry() for item, _ns, _key in windows]
+    amounts = [item.amount for item, _ns, _key in windows]
+    refused = int(script(keys=keys, args=[*expiries, *amounts]))
+    if refused:
+        item, namespace, key = windows[refused - 1]
+        return _seconds_left(item, namespace, key)
+    return 0
+
+
+def _seconds_left(item: RateLimitItem, namespace: str, key: str) -> int:
+    reset_at, _remaining = limiter.limiter.get_window_stats(item, "parvaneh", namespace, key)
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def client_address() -> str:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, Select, or_, select
 
 from app.accounts.models import User, UserKind
 from app.citizens.models import (
@@ -394,18 +394,35 @@ def representations_of(agent: User) -> list[Representation]:
     )
 
 
+def represented_owners(
+    user_id: int | BindParameter[int], *, today: date | BindParameter[date] | None = None
+) -> Select[tuple[int]]:
+    """The query of the owners' ids this user may act for now: verified, not past their end date.
+
+    A query rather than ids, so access checks can put it inside their own statement (the
+    user and the day may be bound parameters of a statement built once).
+    """
+    today = today if today is not None else utc_now().date()
+    return select(Representation.owner_id).where(
+        Representation.agent_id == user_id,
+        Representation.status == RepresentationStatus.VERIFIED,
+        or_(Representation.valid_until.is_(None), Representation.valid_until >= today),
+    )
+
+
 def represented_owner_ids(user: User, *, today: date | None = None) -> set[int]:
     """Ids of the owners this user may act for now: verified and not past their end date."""
-    today = today or utc_now().date()
-    return set(
-        db.session.scalars(
-            select(Representation.owner_id).where(
-                Representation.agent_id == user.id,
-                Representation.status == RepresentationStatus.VERIFIED,
-                or_(Representation.valid_until.is_(None), Representation.valid_until >= today),
-            )
-        )
-    )
+    return set(db.session.scalars(represented_owners(user.id, today=today)))
+
+
+def may_act_for(user: User, owner_id: int | None, *, today: date | None = None) -> bool:
+    """Whether the user is the owner or acts for them now (a verified representation)."""
+    if owner_id is None:
+        return False
+    if owner_id == user.id:
+        return True
+    query = represented_owners(user.id, today=today).where(Representation.owner_id == owner_id)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def pending_representations() -> list[Representation]:

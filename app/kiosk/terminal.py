@@ -33,15 +33,20 @@ def mark_terminal() -> None:
     touch()
 
 
+def now() -> int:
+    """The server's clock for the inactivity timeout, in whole seconds (tests move it)."""
+    return int(time.time())
+
+
 def touch() -> None:
     """Record activity now (server-side clock for the inactivity timeout)."""
-    session[SEEN_KEY] = int(time.time())
+    session[SEEN_KEY] = now()
 
 
 def idle_seconds() -> int:
     """Seconds since the last request of this kiosk session."""
     seen = session.get(SEEN_KEY)
-    return int(time.time()) - int(seen) if isinstance(seen, int) else 0
+    return now() - int(seen) if isinstance(seen, int) else 0
 
 
 def wipe() -> None:

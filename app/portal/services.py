@@ -8,6 +8,7 @@ deployed version (BPMN, service card, forms) and the case's mirrored rows.
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -16,15 +17,16 @@ from typing import Any
 
 from flask import current_app
 from lxml import etree
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload, load_only
+from sqlalchemy import ColumnElement, Date, Integer, Select, bindparam, func, or_, select
+from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import District, User
 from app.cases import services as cases
 from app.cases import workflow as bridge
 from app.cases.connectors import render_notification
 from app.cases.models import Case, CaseEvent, CaseStatus, CaseTask, TaskState
-from app.citizens.services import represented_owner_ids
+from app.citizens.services import represented_owners
 from app.db import db
 from app.documents.models import Document
 from app.documents.services import case_documents
@@ -33,9 +35,15 @@ from app.forms.models import DraftStatus, FormDraft
 from app.forms.services import Owner, find_submission, start_draft, submit_draft
 from app.i18n import localized
 from app.notifications.models import Notification
+from app.persian.property import RegistryPlate
 from app.portal.models import TaskDraft
 from app.processes.models import ProcessVersion
 from app.processes.services import latest_version
+from app.properties.models import Property
+from app.properties.services import plate_of, property_of_case
+from app.transparency import services as transparency
+from app.transparency.models import ServiceRating
+from app.transparency.services import ExpectedCompletion
 
 #: The service card's notification sent when a request reaches the municipality, unless the
 #: process already sends one itself.
@@ -171,9 +179,12 @@ def service_name(version: ProcessVersion) -> str:
 # --- Who sees which case ------------------------------------------------------------------------
 
 
-def visible_owner_ids(user: User) -> set[int]:
-    """The citizen and the owners they may act for (verified representations)."""
-    return {user.id, *represented_owner_ids(user)}
+def visible_to(user: User) -> ColumnElement[bool]:
+    """The condition on cases this citizen may see: their own and their represented owners'.
+
+    A condition inside the case's own statement, so checking access costs no query of its own.
+    """
+    return or_(Case.applicant_id == user.id, Case.applicant_id.in_(represented_owners(user.id)))
 
 
 def visible_case(
@@ -183,16 +194,28 @@ def visible_case(
 
     `to_read` leaves the engine state unloaded: pages that only show a case never need it.
     """
+    parameters = {"case_id": case_id, "user_id": user.id, "today": datetime.now(UTC).date()}
+    return db.session.scalars(_visible_case_statement(lock, to_read), parameters).first()
+
+
+@lru_cache(maxsize=4)
+def _visible_case_statement(lock: bool, to_read: bool) -> Select[tuple[Case]]:
+    # Built once per variant (every case page asks): only the ids and the day change.
+    user_id = bindparam("user_id", type_=Integer)
+    owners = represented_owners(user_id, today=bindparam("today", type_=Date))
     statement = (
         select(Case)
         .options(light_version())
-        .where(Case.id == case_id, Case.applicant_id.in_(visible_owner_ids(user)))
+        .where(
+            Case.id == bindparam("case_id", type_=Integer),
+            or_(Case.applicant_id == user_id, Case.applicant_id.in_(owners)),
+        )
     )
     if to_read:
         statement = statement.options(defer(Case.workflow_state))
     if lock:
         statement = statement.with_for_update(of=Case.__table__)
-    return db.session.scalars(statement.execution_options(populate_existing=lock)).first()
+    return statement.execution_options(populate_existing=lock)
 
 
 # --- The catalogue ------------------------------------------------------------------------------
@@ -218,6 +241,28 @@ def published_versions() -> list[ProcessVersion]:
 def published_version(process_key: str) -> ProcessVersion | None:
     """The version new requests for a service start on."""
     return latest_version(process_key)
+
+
+#: The card's `channels` a citizen files through: the portal on the web, the office's kiosk.
+WEB, KIOSK = "web", "kiosk"
+
+
+def offered_on(version: ProcessVersion, channel: str) -> bool:
+    """Whether citizens may file for this service through the channel (the card's `channels`;
+    a card that names none offers the service everywhere)."""
+    channels = card_of(version).get("channels")
+    return channels is None or channel in channels
+
+
+def offered_versions(channel: str) -> list[ProcessVersion]:
+    """The services citizens may file for through the channel, by name."""
+    return [v for v in published_versions() if offered_on(v, channel)]
+
+
+def offered_version(process_key: str, channel: str) -> ProcessVersion | None:
+    """The version new requests start on, if citizens may file for it through the channel."""
+    version = published_version(process_key)
+    return version if version is not None and offered_on(version, channel) else None
 
 
 @dataclass(frozen=True)
@@ -454,9 +499,7 @@ class CaseSummary:
 def my_cases(user: User) -> list[CaseSummary]:
     """The citizen's cases (and those of owners they act for), newest first."""
     rows = db.session.scalars(
-        select(Case)
-        .where(Case.applicant_id.in_(visible_owner_ids(user)))
-        .order_by(Case.created_at.desc(), Case.id.desc())
+        select(Case).where(visible_to(user)).order_by(Case.created_at.desc(), Case.id.desc())
     ).all()
     if not rows:
         return []
@@ -517,10 +560,41 @@ class CasePage:
     current_elements: list[str]
     citizen_tasks: list[CaseTask]
     reviewer_notes: list[tuple[CaseTask, dict[str, Any]]]
-    messages: list[Notification]
+    messages: list[Any]  # rows: created_at, text_fa, text_en
     documents: list[Document]
     holders: list[str]
     task_docs: dict[str, str] = field(default_factory=dict)
+    #: When an open case will probably be done (the transparency figures); None when unknown.
+    expected: ExpectedCompletion | None = None
+    #: The parcel the case is about, when the property register knows it.
+    parcel: Property | None = None
+    parcel_plate: RegistryPlate | None = None
+    #: For a completed case: whether the applicant may rate the service, and their rating.
+    rateable: bool = False
+    rating: ServiceRating | None = None
+
+
+@dataclass(frozen=True)
+class _PageStatements:
+    tasks: Select[tuple[CaseTask]]
+    events: Select[Any]
+    messages: Select[Any]
+
+
+@lru_cache(maxsize=1)
+def _page_statements() -> _PageStatements:
+    """The case page's reads, built once (rows of plain columns, not entities: they are only
+    shown). The events come without their data: a completed task's event carries its answers."""
+    case_id = bindparam("case_id", type_=Integer)
+    return _PageStatements(
+        tasks=select(CaseTask).where(CaseTask.case_id == case_id).order_by(CaseTask.id),
+        events=select(CaseEvent.kind, CaseEvent.element_id, CaseEvent.title, CaseEvent.created_at)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.id),
+        messages=select(Notification.created_at, Notification.text_fa, Notification.text_en)
+        .where(Notification.case_id == case_id, Notification.recipient_role == "APPLICANT")
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+    )
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -529,27 +603,18 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def case_page(case: Case, now: datetime | None = None) -> CasePage:
-    """The case's timeline, diagram marks, what is needed from the citizen, messages, documents."""
+def case_page(case: Case, viewer: User, now: datetime | None = None) -> CasePage:
+    """The case's timeline, diagram marks, what is needed from the citizen, messages, documents,
+    the parcel, and its expected completion (open) or the viewer's rating (completed)."""
     now = now or datetime.now(UTC)
     version = case.process_version
     catalogue = roles()
     citizen = catalogue.citizen
-    tasks = list(case.tasks)
-    # Without their data: a completed task's event carries all its answers.
-    events = db.session.scalars(
-        select(CaseEvent)
-        .options(
-            load_only(CaseEvent.kind, CaseEvent.element_id, CaseEvent.title, CaseEvent.created_at)
-        )
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.id)
-    ).all()
-    messages = db.session.scalars(
-        select(Notification)
-        .where(Notification.case_id == case.id, Notification.recipient_role == "APPLICANT")
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-    ).all()
+    statements = _page_statements()
+    tasks = list(db.session.scalars(statements.tasks, {"case_id": case.id}))
+    set_committed_value(case, "tasks", tasks)  # as if loaded: later reads ask no more
+    events = db.session.execute(statements.events, {"case_id": case.id}).all()
+    messages = db.session.execute(statements.messages, {"case_id": case.id}).all()
     documents = case_documents([case.id])[case.id]
 
     timeline: list[TimelineEntry] = []
@@ -601,6 +666,8 @@ def case_page(case: Case, now: datetime | None = None) -> CasePage:
         ({e.element_id for e in events if e.element_id} | _completed_elements(tasks)) - set(current)
     )
     open_citizen = [t for t in tasks if t.state == TaskState.OPEN and t.lane in citizen]
+    completed = case.status == CaseStatus.COMPLETED and case.completed_at is not None
+    parcel = property_of_case(case.id)
     return CasePage(
         case=case,
         service=service_name(version),
@@ -617,7 +684,40 @@ def case_page(case: Case, now: datetime | None = None) -> CasePage:
             dict.fromkeys(catalogue.name(t.lane) for t in tasks if t.state == TaskState.OPEN)
         ),
         task_docs=documentation(version),
+        expected=_expected(case),
+        parcel=parcel,
+        parcel_plate=plate_of(parcel) if parcel is not None else None,
+        rateable=completed and case.applicant_id == viewer.id,
+        rating=transparency.rating_of(case) if completed else None,
     )
+
+
+#: How long a case's expected completion is reused while the case does not move. The estimate
+#: rests on a year of history (it barely changes in minutes) but costs seven queries.
+EXPECTED_TTL_SECONDS = 600
+
+
+def _expected(case: Case) -> ExpectedCompletion | None:
+    """The transparency domain's estimate, kept per case version for a few minutes (per app)."""
+    if case.status == CaseStatus.COMPLETED:
+        return None
+    cache: dict[tuple[str, int], tuple[float, ExpectedCompletion | None]]
+    cache = current_app.extensions.setdefault("portal_expected", {})
+    # The tracking code, not the id: SQLite reuses the id of a case whose filing rolled back.
+    key = (case.tracking_code, case.version_id)
+    now = time.monotonic()
+    kept = cache.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    try:
+        estimate = transparency.expected_completion(case)
+    except Exception:  # an estimate must never break the page that shows the case
+        current_app.logger.exception("expected completion failed for case %s", case.id)
+        return None
+    if len(cache) > 4096:
+        cache.clear()
+    cache[key] = (now + EXPECTED_TTL_SECONDS, estimate)
+    return estimate
 
 
 def _completed_elements(tasks: list[CaseTask]) -> set[str]:
@@ -677,15 +777,11 @@ def _same(typed: str | None, stored: str) -> bool:
     return hmac.compare_digest((typed or "?").encode(), stored.encode())
 
 
-def lookup_status(
-    tracking_code: str, *, national_code: str | None, mobile: str | None
-) -> PublicStatus | None:
-    """The public status of the case with this code whose owner has this national code or mobile.
-
-    A wrong code and a wrong owner give the same None after the same work.
-    """
-    # One query: the case, its owner's identifiers and its open tasks (one row per open task).
-    rows = db.session.execute(
+@lru_cache(maxsize=1)
+def _lookup_query() -> Select[Any]:
+    """The lookup's single statement: the case, its owner's identifiers and its open tasks (one
+    row per open task). Built once: it is the same for every lookup, only the code changes."""
+    return (
         select(
             Case.id,
             Case.status,
@@ -704,9 +800,19 @@ def lookup_status(
         .join(User, Case.applicant_id == User.id)
         .join(ProcessVersion, Case.process_version_id == ProcessVersion.id)
         .outerjoin(CaseTask, (CaseTask.case_id == Case.id) & (CaseTask.state == TaskState.OPEN))
-        .where(Case.tracking_code == tracking_code)
+        .where(Case.tracking_code == bindparam("code"))
         .order_by(CaseTask.id)
-    ).all()
+    )
+
+
+def lookup_status(
+    tracking_code: str, *, national_code: str | None, mobile: str | None
+) -> PublicStatus | None:
+    """The public status of the case with this code whose owner has this national code or mobile.
+
+    A wrong code and a wrong owner give the same None after the same work.
+    """
+    rows = db.session.connection().execute(_lookup_query(), {"code": tracking_code}).all()
     row = rows[0] if rows else None
     owner_code, owner_mobile = (row.national_code or "", row.mobile or "") if row else _NO_OWNER
     matched = _same(national_code, owner_code) | _same(mobile, owner_mobile)

@@ -7,8 +7,8 @@ answered exactly like a missing one (404), so ids reveal nothing.
 from __future__ import annotations
 
 import math
-import time
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +28,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from limits import parse_many
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +37,7 @@ from app.accounts.access import citizen_required
 from app.accounts.models import District, User
 from app.cases.models import Case, CaseStatus, CaseTask, TaskState
 from app.cases.services import CaseConflict, NotAllowed, TaskNotReady
+from app.citizens.limits import wait_for_all
 from app.db import db
 from app.documents.checks import UploadRefused
 from app.documents.services import (
@@ -49,7 +49,7 @@ from app.documents.services import (
     version_values,
 )
 from app.documents.storage import StorageError
-from app.extensions import limiter
+from app.extensions import csrf
 from app.forms.definitions import FormDefinition
 from app.forms.models import DraftStatus, FormDraft
 from app.forms.services import (
@@ -65,7 +65,9 @@ from app.forms.services import (
 )
 from app.forms.validation import human_size
 from app.i18n import current_locale, localized
+from app.kiosk import terminal
 from app.persian.identifiers import check_mobile, check_national_code, check_tracking_code
+from app.persian.jalali import format_jalali_date, format_jalali_datetime
 from app.persian.text import normalize_identifier, to_persian_digits
 from app.portal import services
 from app.processes.models import ProcessVersion
@@ -118,6 +120,21 @@ def duration_text(value: timedelta | None) -> str:
     return to_persian_digits(text) if current_locale() == "fa" else text
 
 
+@lru_cache(maxsize=4096)
+def _jalali_text(moment: date, style: str, language: str) -> str:
+    # Memoised: a case's timestamps come back on every view of it, and each conversion to the
+    # Jalali calendar costs about as much as a database read on the case page.
+    if style == "datetime" and isinstance(moment, datetime):
+        return format_jalali_datetime(moment, "short", language)
+    return format_jalali_date(moment, "long" if style == "long" else "short", language)
+
+
+@bp.app_template_filter("portal_when")
+def when_text(value: date | None, style: str = "datetime") -> str:
+    """The `jalali_datetime` filter (or `jalali` with "short", `jalali_long` with "long")."""
+    return "" if value is None else _jalali_text(value, style, current_locale())
+
+
 @bp.after_request
 def _personal_pages_are_not_cached(response: Response) -> Response:
     # Case pages and documents hold personal data: never keep them in shared caches (ASVS 14.3).
@@ -129,8 +146,14 @@ def _personal_pages_are_not_cached(response: Response) -> Response:
 # --- The catalogue ------------------------------------------------------------------------------
 
 
+def _channel() -> str:
+    """Where the citizen files from: an office kiosk terminal or the web portal."""
+    return services.KIOSK if terminal.is_kiosk() else services.WEB
+
+
 def _version(process_key: str) -> ProcessVersion:
-    version = services.published_version(process_key)
+    # A service not offered on this channel (an organisations-only inquiry) is not there at all.
+    version = services.offered_version(process_key, _channel())
     if version is None:
         abort(404)
     return version
@@ -138,7 +161,7 @@ def _version(process_key: str) -> ProcessVersion:
 
 @bp.get("/services")
 def index() -> ResponseReturnValue:
-    versions = services.published_versions()
+    versions = services.offered_versions(_channel())
     return render_template("portal/catalogue.html", versions=versions)
 
 
@@ -405,7 +428,6 @@ def _render_check(
     def error_href(path: str) -> str:
         return _page_url(case, row, form.page_of(path.split(".")[0]), field_id(path))
 
-    page_data = services.case_page(case)
     return render_template(
         "portal/check.html",
         case=case,
@@ -414,7 +436,7 @@ def _render_check(
         draft=draft,
         answers=render_answers(form, draft.data, change_url=change_url),
         summary=error_summary(form, errors, error_href),
-        documents=page_data.documents,
+        documents=case_documents([case.id])[case.id],
         back_url=_page_url(case, row, len(form.pages) - 1),
         notice=notice,
     ), status
@@ -496,7 +518,7 @@ def my_cases() -> ResponseReturnValue:
 @bp.get("/my/cases/<int:case_id>")
 @citizen_required
 def case(case_id: int) -> ResponseReturnValue:
-    page = services.case_page(_case_or_404(case_id, to_read=True))
+    page = services.case_page(_case_or_404(case_id, to_read=True), _citizen())
     return render_template("portal/case.html", page=page, case=page.case)
 
 
@@ -603,18 +625,12 @@ def document(case_id: int, version_id: int) -> ResponseReturnValue:
 def _wait_seconds() -> int:
     """Count a lookup per client address and per tracking code; seconds to wait when over."""
     code = normalize_identifier(request.form.get("tracking_code", ""))[:20]
-    address = request.remote_addr or "unknown"
-    strategy = limiter.limiter
-    checks = [
-        ("PORTAL_LOOKUP_LIMIT", "lookup-ip", address),
-        ("PORTAL_LOOKUP_CODE_LIMIT", "lookup-code", code),
-    ]
-    for setting, namespace, key in checks:
-        for item in parse_many(str(current_app.config[setting])):
-            if not strategy.hit(item, "parvaneh", namespace, key):
-                reset_at, _remaining = strategy.get_window_stats(item, "parvaneh", namespace, key)
-                return max(1, math.ceil(reset_at - time.time()))
-    return 0
+    return wait_for_all(
+        [
+            ("PORTAL_LOOKUP_LIMIT", "lookup-ip", request.remote_addr or "unknown"),
+            ("PORTAL_LOOKUP_CODE_LIMIT", "lookup-code", code),
+        ]
+    )
 
 
 def _identifier(raw: str) -> tuple[str | None, str | None, str | None]:
@@ -634,7 +650,11 @@ def _identifier(raw: str) -> tuple[str | None, str | None, str | None]:
 
 
 @bp.route("/track", methods=["GET", "POST"])
+@csrf.exempt  # a read-only query: it changes nothing a forged request could abuse (see below)
 def lookup() -> ResponseReturnValue:
+    # POST keeps the owner's national code or mobile out of addresses and logs; it is still a
+    # query. Without a CSRF token an anonymous visitor gets no session cookie at all, and a
+    # forged lookup only spends the rate limits, which anyone can spend from anywhere.
     errors: dict[str, str] = {}
     result = None
     not_found = False

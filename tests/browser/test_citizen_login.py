@@ -42,7 +42,14 @@ def test_sign_in_with_the_code_from_the_dev_inbox(
     tag = "js" if js else "nojs"
     context = browser_context(js=js, viewport=PHONE)
     page = context.pages[0] if context.pages else context.new_page()
-    page.goto(f"{live_server}/login")
+    page.goto(f"{live_server}/")
+    # The way in is in the header of every page, and reachable with the keyboard alone.
+    sign_in = page.locator("header [data-nav=sign-in]")
+    assert sign_in.is_visible()
+    assert sign_in.inner_text() == "ورود"
+    tab_to(page, "sign-in")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/login")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.locator("h1").inner_text() == "ورود با شماره تلفن همراه"
 
@@ -83,6 +90,37 @@ def test_sign_in_with_the_code_from_the_dev_inbox(
     user = db.session.scalar(select(User).where(User.mobile == "09140001005"))
     assert user is not None
     assert user.national_code == "1361188278"
+
+    # Signed in, the header offers the citizen's cases and the way out instead.
+    assert page.locator("header [data-nav=sign-in]").count() == 0
+    assert page.locator("header [data-nav=my-cases]").inner_text() == "پرونده‌های من"
+    tab_to(page, "sign-out")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/")
+    assert page.locator("header [data-nav=sign-in]").is_visible()
+    assert page.locator("header [data-nav=my-cases]").count() == 0
+
+
+def tab_to(page: Any, name: str, limit: int = 30) -> None:
+    """Press Tab until the header item `data-nav=name` has the focus (as a keyboard user would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.nav") == name:
+            return
+    raise AssertionError(f"{name} cannot be reached with the Tab key")
+
+
+def test_the_header_offers_sign_in_in_english(
+    live_server: str, live_db: Flask, browser_context: Any
+) -> None:
+    context = browser_context()
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(f"{live_server}/services?lang=en")
+    link = page.locator("header [data-nav=sign-in]")
+    assert link.inner_text() == "Sign in"
+    link.click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.url.startswith(f"{live_server}/login")
 
 
 def test_the_dev_inbox_page(live_server: str, live_db: Flask, browser_context: Any) -> None:

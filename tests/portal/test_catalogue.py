@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from flask.testing import FlaskClient
 from lxml import html
 
-from app.accounts.models import District
+from app.accounts.models import District, User
 
 
 def test_the_catalogue_lists_deployed_services(client: FlaskClient, district: District) -> None:
@@ -45,3 +48,60 @@ def test_the_diagram_is_served_as_xml_that_cannot_be_sniffed(
     assert b"<bpmn:definitions" in response.data
     assert client.get("/services/sample_permit/v99/process.bpmn").status_code == 404
     assert client.get("/services/nothing").status_code == 404
+
+
+def _clone_service(key: str, channels: list[str] | None, name: str) -> None:
+    """Another deployed service: the sample permit's package under a new key and card."""
+    import secrets
+
+    from app.db import db
+    from app.processes.models import ProcessVersion
+    from app.processes.services import latest_version
+
+    sample = latest_version("sample_permit")
+    assert sample is not None
+    card = {key_: value for key_, value in sample.card.items() if key_ != "channels"}
+    card["name"] = {"fa": name, "en": name}
+    if channels is not None:
+        card["channels"] = channels
+    db.session.add(
+        ProcessVersion(
+            process_key=key,
+            number=1,
+            content_hash=secrets.token_hex(32),
+            files=dict(sample.files),
+            forms=dict(sample.forms),
+            card=card,
+        )
+    )
+    db.session.commit()
+
+
+def test_only_services_offered_on_the_channel_are_listed_and_can_be_filed(
+    client: FlaskClient,
+    district: District,
+    citizen: User,
+    sign_in: Callable[[User | None], None],
+) -> None:
+    _clone_service("notary_inquiry", ["agency", "api"], "استعلام دفترخانه")
+    _clone_service("web_only", ["web"], "خدمت فقط وب")
+    _clone_service("everywhere", None, "خدمت همه‌جا")
+
+    def listed() -> set[str]:
+        root = html.fromstring(client.get("/services").get_data(as_text=True))
+        return {a.get("href") for a in root.xpath("//ul[@class='card-grid']//a")}
+
+    on_the_web = {"/services/sample_permit", "/services/web_only", "/services/everywhere"}
+    assert listed() == on_the_web
+    assert client.get("/services/notary_inquiry").status_code == 404
+    sign_in(citizen)
+    response = client.post("/services/notary_inquiry/apply", data={"district": str(district.id)})
+    assert response.status_code == 404
+    assert client.get("/services/notary_inquiry/apply").status_code == 404
+
+    # On an office kiosk the card must name "kiosk" (or no channels at all).
+    with client.session_transaction() as session:
+        session["kiosk_terminal"] = True
+        session["kiosk_seen"] = int(time.time())
+    assert listed() == {"/services/sample_permit", "/services/everywhere"}
+    assert client.get("/services/web_only").status_code == 404

@@ -114,3 +114,31 @@ def test_lookups_are_rate_limited_per_tracking_code(app: Flask, client: FlaskCli
         app.config["PORTAL_LOOKUP_CODE_LIMIT"] = saved
     assert codes == [404, 404, 429]
     assert fresh == 404
+
+
+def test_the_lookup_is_a_query_that_needs_no_session(
+    app: Flask,
+    client: FlaskClient,
+    file_request: Callable[..., Case],
+    citizen: User,
+    sign_in: Callable[[User | None], None],
+) -> None:
+    case = file_request(citizen)
+    sign_in(None)
+    client.delete_cookie("session")
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production
+    try:
+        page = client.get("/track")
+        assert "csrf_token" not in page.get_data(as_text=True)
+        response = client.post(
+            "/track", data={"tracking_code": case.tracking_code, "identifier": "1360524185"}
+        )
+        assert response.status_code == 200
+        assert "بررسی مدارک" in result_text(response.get_data(as_text=True))
+        # An anonymous visitor is given no session cookie, and nothing is kept for them.
+        assert not [c for c in response.headers.getlist("Set-Cookie") if "session=" in c]
+        assert response.headers["Cache-Control"] == "no-store"
+        # Every other form still needs its token.
+        assert client.post("/login", data={"mobile": "09140001001"}).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
