@@ -74,8 +74,13 @@ def test_deploy_is_keyed_by_content(app: Flask, analysts_files: Path) -> None:
     card.write_text(card.read_text(encoding="utf-8").replace("نمونه", "آزمایشی"), encoding="utf-8")
     changed = run(app, "processes", "deploy")
     assert "sample_permit v2" in changed.output
-    versions = db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.number)).all()
+    versions = db.session.scalars(
+        select(ProcessVersion)
+        .where(ProcessVersion.process_key == "sample_permit")
+        .order_by(ProcessVersion.number)
+    ).all()
     assert [v.number for v in versions] == [1, 2]
+    assert "building_permit v1" in first.output  # every package deploys, each keyed by its own
     assert versions[0].files != versions[1].files
     assert "sample_permit/application" in versions[0].forms
 
