@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions import (
 )
 from SpiffWorkflow.bpmn.specs.event_definitions import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import ReceiveTask
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ScriptTask, ServiceTask
 
 from engine.errors import InvalidTaskData
@@ -161,7 +162,8 @@ class StepWatch:
             )
         elif isinstance(spec, BusinessRuleTask):
             self.history.add("decision_made", task, data=changed_keys(self.data, task.data))
-        elif isinstance(spec, (IntermediateCatchEvent, BoundaryEvent)):
+        elif isinstance(spec, (IntermediateCatchEvent, BoundaryEvent, ReceiveTask)):
+            # A receive task waits for a message like a catch event does (payment confirmed…).
             definition = spec.event_definition
             if isinstance(definition, TimerEventDefinition):
                 self.history.add("timer_fired", task)

@@ -850,6 +850,13 @@ def test_payment_before_the_reminder_sends_none(
     assert ("payment_reminder", "APPLICANT") not in connectors.events()
 
 
+def test_the_payment_is_on_the_case_history_with_its_sender(case: Case) -> None:
+    drawings_approved(case)
+    result = case.pay()
+    received = [e for e in result.history if e.kind == "message_received"]
+    assert [(e.element_id, e.actor) for e in received] == [("wait_payment", BANK)]
+
+
 def test_no_payment_message_before_the_fee(case: Case) -> None:
     brief_issued(case)
     with pytest.raises(NotWaitingForMessage):
