@@ -280,6 +280,12 @@ def _check_service_task(
         )
         return
     connector = operator.get("id")
+    if connector and connector == node.get("id"):
+        # SpiffWorkflow's parser then finds the operator instead of the task by that id and
+        # fails with "no support implemented for this task type".
+        report.add(
+            name, node, f"the service task's id must differ from its connector's ({connector!r})"
+        )
     if not operator.get("resultVariable"):
         report.add(name, node, "service task has no resultVariable for the connector's outputs")
     params = operator.findall("spiffworkflow:parameters/spiffworkflow:parameter", NS)

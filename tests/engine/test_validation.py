@@ -71,6 +71,10 @@ BROKEN = {
         ("something_else", "process id must equal the package key 'fixture'")
     ],
     "unknown_connector.bpmn": [("compute_total", "connector 'teleport' is not registered")],
+    "connector_named_like_task.bpmn": [
+        ("compute_total", "id must differ from its connector's"),
+        ("compute_total", "connector 'compute_total' is not registered"),
+    ],
     "connector_parameters.bpmn": [
         ("compute_total", "input 'recipient_role' is not mapped"),
         ("compute_total", "parameter amount is typed 'str', connector declares 'int'"),
