@@ -25,8 +25,10 @@ translations: $(STAMP)
 demo: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
-	@echo "Serving http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Serving http://$(HOST):$(PORT)  (Ctrl+C to stop); background jobs every 15 s"
+	@$(FLASK) jobs run --loop > instance/jobs.log 2>&1 & jobs=$$!; \
+	  trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) translations
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -152,6 +152,7 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from app.accounts.cli import districts_cli, staff_cli
     from app.audit.cli import audit_cli
+    from app.background import jobs_cli
     from app.calendar.cli import calendar_cli
     from app.cases.cli import engine_cli
     from app.demo import demo_cli
@@ -176,3 +177,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(payments_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(transparency_cli)
+    app.cli.add_command(jobs_cli)
