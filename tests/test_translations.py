@@ -41,3 +41,22 @@ def test_every_text_in_the_app_is_translated_into_persian() -> None:
     assert not missing, "untranslated (run `make messages` and translate):\n" + "\n".join(
         sorted(missing)
     )
+
+
+def test_no_text_is_translated_two_ways() -> None:
+    # Every domain's catalogue is merged into one at run time: when two domains translate the
+    # same English text differently, one of them silently loses.
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted(ROOT.glob("app/**/translations/fa/LC_MESSAGES/messages.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale="fa"):
+                if not message.id or not message.string or message.fuzzy:
+                    continue
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                text = str(message.string)
+                domain = po.relative_to(ROOT).parts[1]
+                if key in seen and seen[key][1] != text:
+                    clashes.append(f"{key!r}: {seen[key][0]} «{seen[key][1]}» / {domain} «{text}»")
+                seen.setdefault(key, (domain, text))
+    assert not clashes, "translated differently by two catalogues:\n" + "\n".join(clashes)
