@@ -132,8 +132,9 @@ def act(case: Case, element_id: str, answers: dict[str, Any], actor: User) -> No
 def pay(case: Case, payer: User) -> None:
     """Pay the case's open invoice through the built-in gateway simulator, as the payer would.
 
-    The simulator answers from its own database session (like a bank), so the attempt must be
-    committed before it is asked: the one place these demo seeds commit (as demo.seed_payments).
+    The simulator answers from its own database session (like a bank), so everything before
+    the payment, and then the attempt, must be committed before it is asked (on SQLite an open
+    write would lock it out): the one place these demo seeds commit (as demo.seed_payments).
     """
     from app.payments import services as payments
     from app.payments.gateway import gateway_for
@@ -143,6 +144,7 @@ def pay(case: Case, payer: User) -> None:
         select(Invoice).where(Invoice.case_id == case.id, Invoice.status == InvoiceStatus.OPEN)
     ).one()
     gateway, now = gateway_for(current_app), datetime.now(UTC)
+    db.session.commit()
     payment, _ = payments.start_payment(
         invoice, payer=payer, gateway=gateway, callback_url="/payments/callback", now=now
     )
