@@ -72,6 +72,12 @@ def font_css() -> Markup:
     return Markup("\n".join(rules))  # noqa: S704 - built from constant file paths
 
 
+@lru_cache(maxsize=1)
+def house_css() -> Markup:
+    """The letterhead style every document shares (app/certificates/documents/house.css)."""
+    return Markup((APP_DOCUMENTS / "house.css").read_text(encoding="utf-8"))  # noqa: S704 - our file
+
+
 def qr_png(text: str) -> bytes:
     """A QR code (error correction M) of `text` as PNG bytes."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=2)
@@ -134,6 +140,7 @@ def render_html(document: IssuedDocument) -> str:
         "verification_url": url,
         "qr_data_uri": f"data:image/png;base64,{qr}",
         "font_css": font_css(),
+        "house_css": house_css(),
     }
     return _environment().from_string(source).render(context)
 
