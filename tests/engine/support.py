@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -25,48 +26,49 @@ FORMS_DIR = ROOT / "forms"
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 
 
+@lru_cache(maxsize=1)
+def app_contracts() -> ConnectorRegistry:
+    """The app's connectors as registered at start-up (no database is touched)."""
+    from app.cases.connectors import register_connectors
+
+    registry = ConnectorRegistry()
+    register_connectors(registry)
+    return registry
+
+
 @dataclass
 class FakeConnectors:
-    """A registry with the sample process's connectors that records every call."""
+    """A registry with the sample process's connectors that records every call.
+
+    Each fake keeps the contract (inputs, outputs, optional inputs) the app declares for the
+    real connector, so a process that passes here maps its connectors as the app expects.
+    """
 
     registry: ConnectorRegistry = field(default_factory=ConnectorRegistry)
     calls: list[tuple[str, dict[str, Any], ConnectorContext]] = field(default_factory=list)
     broken: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.registry.register(
-            "notify",
-            self._handler("notify", lambda inputs: {"sent": True}),
-            inputs={"event_key": "str", "recipient_role": "str", "amount": "int"},
-            outputs={"sent": "bool"},
-            optional=["amount"],
-        )
-        self.registry.register(
+        self.fake("notify", lambda inputs: {"sent": True})
+        self.fake(
             "create_invoice",
-            self._handler(
-                "create_invoice",
-                lambda inputs: {
-                    "amount": sum(inputs["lines"].values()),
-                    "bill_id": "8600372918060",
-                    "payment_id": "12540040704",
-                },
-            ),
-            inputs={"lines": "dict", "tariff_year": "int", "event_key": "str"},
-            outputs={"amount": "int", "bill_id": "str", "payment_id": "str"},
-            optional=["event_key"],
-        )
-        self.registry.register(
-            "issue_document",
-            self._handler(
-                "issue_document", lambda inputs: {"document_number": f"SP-{len(self.calls):04d}"}
-            ),
-            inputs={
-                "document_type": "str",
-                "applicant_name": "str",
-                "fee_paid": "int",
-                "payment_reference": "str",
+            lambda inputs: {
+                "amount": sum(inputs["lines"].values()),
+                "bill_id": "8600372918060",
+                "payment_id": "12540040704",
             },
-            outputs={"document_number": "str"},
+        )
+        self.fake("issue_document", lambda inputs: {"document_number": f"SP-{len(self.calls):04d}"})
+
+    def fake(self, name: str, answer: Any) -> None:
+        """Stand in for the app's connector `name`: record each call, answer `answer(inputs)`."""
+        contract = app_contracts().get(name)
+        self.registry.register(
+            name,
+            self._handler(name, answer),
+            inputs=contract.inputs,
+            outputs=contract.outputs,
+            optional=contract.optional_inputs,
         )
 
     def _handler(self, name: str, answer: Any) -> Any:

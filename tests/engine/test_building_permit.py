@@ -101,62 +101,39 @@ ZONING = {
     "street_width_m": 12.0,
 }
 
+#: What property_record answers for the parcel: its zoning, nothing else on record yet.
+RECORD = {
+    "found": True,
+    "zoning": ZONING,
+    "has_permit": False,
+    "has_completion": False,
+    "has_no_violation": False,
+    "open_violations": 0,
+    "unpaid_fees": 0,
+    "documents": [],
+}
+
 
 class PermitConnectors(FakeConnectors):
-    """The sample's fakes plus the property register's and issue_document's new inputs."""
+    """The sample's fakes plus the property register's."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.registry.register(
+        self.fake(
             "register_property",
-            self._handler(
-                "register_property",
-                lambda inputs: {
-                    "property_id": 7,
-                    "zoning_on_record": True,
-                    "has_permit": False,
-                    "has_completion": False,
-                    "open_violations": 0,
-                },
-            ),
-            inputs={
-                "plate": "dict",
-                "renewal_code": "str",
-                "postal_code": "str",
-                "address": "str",
-                "area": "float",
-                "land_use": "str",
+            lambda inputs: {
+                "property_id": 7,
+                "zoning_on_record": True,
+                "has_permit": False,
+                "has_completion": False,
+                "open_violations": 0,
             },
-            outputs={
-                "property_id": "int",
-                "zoning_on_record": "bool",
-                "has_permit": "bool",
-                "has_completion": "bool",
-                "open_violations": "int",
-            },
-            optional=["renewal_code", "postal_code", "address", "area", "land_use"],
         )
-        self.registry.register(
+        self.fake(
             "property_record",
-            self._handler("property_record", lambda inputs: {"found": True, "zoning": ZONING}),
-            inputs={"as_of": "str"},
-            outputs={"found": "bool", "zoning": "dict"},
-            optional=["as_of"],
+            lambda inputs: dict(RECORD),
         )
-        self.registry.register(
-            "issue_document",
-            self._handler("issue_document", lambda inputs: {"document_number": "1404090012345"}),
-            inputs={
-                "document_type": "str",
-                "applicant_name": "str",
-                "fee_paid": "int",
-                "payment_reference": "str",
-                "facts": "dict",
-                "valid_days": "int",
-            },
-            outputs={"document_number": "str"},
-            optional=["applicant_name", "fee_paid", "payment_reference", "facts", "valid_days"],
-        )
+        self.fake("issue_document", lambda inputs: {"document_number": "1404090012345"})
 
     def events(self) -> list[tuple[str, str]]:
         """The notifications sent, as (event_key, recipient_role)."""
@@ -326,7 +303,7 @@ def test_main_path_to_the_issued_permit(case: Case, connectors: PermitConnectors
     assert connectors.called("property_record") == [{}]
     review = only_task(case.workflow, "review_planning")
     assert review.lane == "URB_EXPERT"
-    assert review.data["property_facts"] == {"found": True, "zoning": ZONING}
+    assert review.data["property_facts"] == RECORD
     assert "question" in review.properties
 
     case.complete(

@@ -74,67 +74,23 @@ FINE_PAYMENT = {"amount": FINE, "reference": "FINE-REF-1"}
 
 
 class CertificateConnectors(FakeConnectors):
-    """The sample's fakes plus the property-register connectors and the extended issue_document."""
+    """The sample's fakes plus the property register's."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.registry.register(
+        self.fake(
             "register_property",
-            self._handler(
-                "register_property",
-                lambda inputs: {
-                    "property_id": 41,
-                    "zoning_on_record": True,
-                    "has_permit": True,
-                    "has_completion": False,
-                    "open_violations": 0,
-                },
-            ),
-            inputs={
-                "plate": "dict",
-                "renewal_code": "str",
-                "postal_code": "str",
-                "address": "str",
-                "area": "float",
-                "land_use": "str",
+            lambda inputs: {
+                "property_id": 41,
+                "zoning_on_record": True,
+                "has_permit": True,
+                "has_completion": False,
+                "open_violations": 0,
             },
-            outputs={
-                "property_id": "int",
-                "zoning_on_record": "bool",
-                "has_permit": "bool",
-                "has_completion": "bool",
-                "open_violations": "int",
-            },
-            optional=["renewal_code", "postal_code", "address", "area", "land_use"],
         )
-        self.registry.register(
-            "record_violation",
-            self._handler("record_violation", lambda inputs: {"violation_id": 7}),
-            inputs={"description": "str", "area": "float", "kind": "str"},
-            outputs={"violation_id": "int"},
-            optional=["area", "kind"],
-        )
-        self.registry.register(
-            "settle_violation",
-            self._handler("settle_violation", lambda inputs: {"settled": 1}),
-            inputs={"ruling": "str", "fine": "int", "reference": "str"},
-            outputs={"settled": "int"},
-            optional=["fine", "reference"],
-        )
-        self.registry.register(
-            "issue_document",
-            self._handler("issue_document", lambda inputs: {"document_number": "1404090001237"}),
-            inputs={
-                "document_type": "str",
-                "applicant_name": "str",
-                "fee_paid": "int",
-                "payment_reference": "str",
-                "facts": "dict",
-                "valid_days": "int",
-            },
-            outputs={"document_number": "str"},
-            optional=["applicant_name", "fee_paid", "payment_reference", "facts", "valid_days"],
-        )
+        self.fake("record_violation", lambda inputs: {"violation_id": 7})
+        self.fake("settle_violation", lambda inputs: {"settled": 1})
+        self.fake("issue_document", lambda inputs: {"document_number": "1404090001237"})
 
     def events(self) -> list[str]:
         """The notification events sent, in order."""

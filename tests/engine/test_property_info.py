@@ -79,58 +79,9 @@ class PropertyConnectors(FakeConnectors):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.registry.register(
-            "register_property",
-            self._handler("register_property", self._registered),
-            inputs={
-                "plate": "dict",
-                "renewal_code": "str",
-                "postal_code": "str",
-                "address": "str",
-                "area": "float",
-                "land_use": "str",
-            },
-            outputs={
-                "property_id": "int",
-                "zoning_on_record": "bool",
-                "has_permit": "bool",
-                "has_completion": "bool",
-                "open_violations": "int",
-            },
-            optional=["renewal_code", "postal_code", "address", "area", "land_use"],
-        )
-        self.registry.register(
-            "property_record",
-            self._handler("property_record", lambda inputs: dict(self.record)),
-            inputs={"as_of": "str"},
-            outputs={
-                "found": "bool",
-                "zoning": "dict",
-                "has_permit": "bool",
-                "has_completion": "bool",
-                "has_no_violation": "bool",
-                "open_violations": "int",
-                "unpaid_fees": "int",
-                "documents": "list",
-            },
-            optional=["as_of"],
-        )
-        self.registry.register(
-            "issue_document",
-            self._handler(
-                "issue_document", lambda inputs: {"document_number": f"PI-{len(self.calls):04d}"}
-            ),
-            inputs={
-                "document_type": "str",
-                "applicant_name": "str",
-                "fee_paid": "int",
-                "payment_reference": "str",
-                "facts": "dict",
-                "valid_days": "int",
-            },
-            outputs={"document_number": "str"},
-            optional=["applicant_name", "fee_paid", "payment_reference", "facts", "valid_days"],
-        )
+        self.fake("register_property", self._registered)
+        self.fake("property_record", lambda inputs: dict(self.record))
+        self.fake("issue_document", lambda inputs: {"document_number": f"PI-{len(self.calls):04d}"})
 
     def _registered(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         return {
