@@ -109,11 +109,14 @@ def _from_card(
     typical, legal = card.get("typical_duration") or {}, card.get("legal_deadline") or {}
     if typical.get("unit") != "working_days" or legal.get("unit") != "working_days":
         return None
-    latest = workdays.add(received, int(legal["value"]))
+    # Usually the typical duration is within the legal deadline, but a card may say (truthfully)
+    # that the service typically takes longer: the range runs from the sooner to the later.
+    typical_day = workdays.add(received, int(typical["value"]))
+    legal_day = workdays.add(received, int(legal["value"]))
+    earliest, latest = sorted((typical_day, legal_day))
     if latest < today:
         return None
-    earliest = max(workdays.add(received, int(typical["value"])), today)
-    return ExpectedCompletion(earliest, latest, "service_card", 0)
+    return ExpectedCompletion(max(earliest, today), latest, "service_card", 0)
 
 
 class NotRateable(Exception):

@@ -21,7 +21,7 @@ from app.transparency.models import (
     MetricStep,
 )
 from app.transparency.recording import settings
-from app.transparency.services import expected_completion
+from app.transparency.services import _from_card, expected_completion
 from engine import WorkCalendar
 from tests.transparency.conftest import APPLICATION, fold, start, step
 
@@ -157,6 +157,23 @@ def test_expected_completion_falls_back_to_the_service_card(people: dict[str, An
     assert estimate.latest == workdays.add(date(2025, 9, 23), 15)  # legal deadline
     # Long past the legal deadline there is no honest estimate.
     assert expected_completion(case, today=date(2026, 3, 1)) is None
+
+
+def test_a_card_whose_typical_duration_exceeds_the_legal_deadline_gives_an_ordered_range() -> None:
+    # Permits typically take longer than the 15 working days the law allows; the range must
+    # still run from the sooner date to the later one.
+    workdays = Workdays(WorkCalendar(thursday_closed=True, official_holidays=False))
+    card = {
+        "legal_deadline": {"value": 15, "unit": "working_days"},
+        "typical_duration": {"value": 30, "unit": "working_days"},
+    }
+    received = date(2025, 9, 20)
+    estimate = _from_card(card, received, received, workdays)
+    assert estimate is not None
+    assert (estimate.earliest, estimate.latest) == (
+        workdays.add(received, 15),
+        workdays.add(received, 30),
+    )
 
 
 def test_working_days_and_waits_count_like_the_calendar() -> None:
