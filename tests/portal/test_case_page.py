@@ -254,3 +254,14 @@ def test_the_case_page_shows_the_property_the_register_links_to_it(
     assert "۱-۲-۳-۴-۵-۶-۷" in text
     assert "اصلی" in text  # the plate in words
     assert "فرعی" in text
+
+
+def test_messages_on_the_case_page_show_persian_digits(
+    client: FlaskClient, file_request: Callable[..., Case], citizen: User
+) -> None:
+    case = file_request(citizen)  # the portal texts the tracking code on filing
+    root = parse(client.get(f"/my/cases/{case.id}"))
+    messages = root.xpath("//section[@aria-labelledby='messages-title']")[0].text_content()
+    persian = case.tracking_code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert persian in messages
+    assert case.tracking_code not in messages
