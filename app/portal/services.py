@@ -30,6 +30,7 @@ from app.citizens.services import represented_owners
 from app.db import db
 from app.documents.models import Document
 from app.documents.services import case_documents
+from app.fees.models import Invoice, InvoiceStatus
 from app.forms.definitions import FormDefinition, load_form, parse_definition
 from app.forms.models import DraftStatus, FormDraft
 from app.forms.services import Owner, find_submission, start_draft, submit_draft
@@ -572,6 +573,8 @@ class CasePage:
     #: For a completed case: whether the applicant may rate the service, and their rating.
     rateable: bool = False
     rating: ServiceRating | None = None
+    #: Fees the municipality waits for: each with a link to its invoice and Pay button.
+    open_invoices: list[Invoice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -688,6 +691,13 @@ def case_page(case: Case, viewer: User, now: datetime | None = None) -> CasePage
         parcel=parcel,
         parcel_plate=plate_of(parcel) if parcel is not None else None,
         rateable=completed and case.applicant_id == viewer.id,
+        open_invoices=list(
+            db.session.scalars(
+                select(Invoice)
+                .where(Invoice.case_id == case.id, Invoice.status == InvoiceStatus.OPEN)
+                .order_by(Invoice.id)
+            )
+        ),
         rating=transparency.rating_of(case) if completed else None,
     )
 

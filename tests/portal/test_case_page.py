@@ -166,11 +166,11 @@ def test_queries_per_case_page_do_not_grow_with_the_steps(
         assert client.get(f"/my/cases/{case.id}").status_code == 200
     assert len(many) == len(few), (few, many)
     # The page's own reads (user, case, tasks, events, messages, documents and their versions,
-    # property); the transparency domain's expected completion adds its own (the metric
+    # property, open invoices); the transparency domain's expected completion adds its own (the metric
     # tables, and the service card for a service without history).
     estimate = [s for s in few if "metric" in s or "process_versions.card" in s]
     own = [s for s in few if s not in estimate]
-    assert len(own) <= 8, own
+    assert len(own) <= 9, own
     # Seen again while the case has not moved, the page reuses its expected completion.
     db.session.expunge_all()
     g.pop("_login_user", None)
@@ -265,3 +265,17 @@ def test_messages_on_the_case_page_show_persian_digits(
     persian = case.tracking_code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     assert persian in messages
     assert case.tracking_code not in messages
+
+
+def test_a_fee_to_pay_links_to_its_bill_from_what_is_needed_now(
+    client: FlaskClient, file_request: Callable[..., Case], citizen: User, reviewer: User
+) -> None:
+    case = review(file_request(citizen), reviewer, {"decision": "approve"})
+    assert case.status == CaseStatus.WAITING_EVENT  # for the payment
+    root = parse(client.get(f"/my/cases/{case.id}"))
+    needed = root.xpath("//section[contains(@class, 'needed')]")[0]
+    fee = needed.xpath(".//*[@data-invoice]")[0]
+    assert "ریال" in fee.text_content()
+    link = fee.xpath(".//a")[0].get("href")
+    assert link == f"/invoices/{fee.get('data-invoice')}"
+    assert client.get(link).status_code == 200
