@@ -31,13 +31,17 @@ bp = Blueprint("certificates", __name__, template_folder="templates")
 MONEY_FACTS = frozenset({"fee_paid", "amount", "unpaid_fees", "fine"})
 _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 _ISO_MOMENT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+#: Numbers joined by hyphens or slashes (renewal code 9-2-15-37-1-0-0, letter 123/45): bidi
+#: would reverse their parts on a right-to-left page unless they are isolated left to right.
+_CODE = re.compile(r"[0-9]+(?:[-/][0-9]+)+")
 
 
 @dataclass(frozen=True)
 class Fact:
     """One signed fact as the verification page shows it: a label and a typed value.
 
-    kind: "text", "money", "date", "moment", "plate" or "group" (then `children`).
+    kind: "text", "money", "date", "moment", "plate", "code" (an identifier such as a renewal
+    code or a letter number, read left to right) or "group" (then `children`).
     """
 
     key: str
@@ -114,6 +118,8 @@ def _fact(key: str, value: Any, package: Mapping[str, Any], common: Mapping[str,
         return Fact(key, label, "group", None, facts_of(value, package, common))
     if isinstance(value, list | tuple):
         return Fact(key, label, "text", "، ".join(str(item) for item in value))
+    if isinstance(value, str) and _CODE.fullmatch(value):
+        return Fact(key, label, "code", value)
     return Fact(key, label, "text", value)
 
 

@@ -164,12 +164,13 @@ def test_an_inquiry_answer_reads_with_labels_values_dates_and_money(
     assert "<dt>استعلام‌کننده</dt>" in fa
     assert fact(fa, "استعلام‌کننده") == "<bdi>دفتر اسناد رسمی</bdi>"  # a code read as its name
     assert fact(fa, "تاریخ نامه استعلام") == "دوشنبه ۳۱ شهریور ۱۴۰۴"  # a form's Jalali date
-    assert fact(fa, "شماره نامه استعلام") == "<bdi>۱۴۰۴/۲۲۳۱</bdi>"
+    # Numbers joined by / or - read left to right, or bidi would swap their parts.
+    assert fact(fa, "شماره نامه استعلام") == '<bdi dir="ltr">۱۴۰۴/۲۲۳۱</bdi>'
     assert fact(fa, "بدهی عوارض ملک") == "۱٬۲۵۰٬۰۰۰ ریال"
     assert fact(fa, "بررسی‌شده توسط کارشناس") == "<bdi>خیر</bdi>"
     assert fact(fa, "تخلفات باز") == "<bdi>۰</bdi>"
     assert fact(fa, "مدت اعتبار (روز)") == "<bdi>۱۸۰</bdi>"
-    assert fact(fa, "پلاک فرعی") == "<bdi>۴۲۱۷-۵</bdi>"
+    assert fact(fa, "پلاک فرعی") == '<bdi dir="ltr">۴۲۱۷-۵</bdi>'
     assert fact(fa, "custom_note") == "<bdi>x</bdi>"  # no label: the raw name
     assert "<dt>شرایط</dt>" not in fa  # empty facts are left out
     assert fa.index("<dt>استعلام‌کننده</dt>") < fa.index("<dt>پاسخ</dt>")  # the package's order
