@@ -691,14 +691,22 @@ def case_page(case: Case, viewer: User, now: datetime | None = None) -> CasePage
         parcel=parcel,
         parcel_plate=plate_of(parcel) if parcel is not None else None,
         rateable=completed and case.applicant_id == viewer.id,
-        open_invoices=list(
-            db.session.scalars(
-                select(Invoice)
-                .where(Invoice.case_id == case.id, Invoice.status == InvoiceStatus.OPEN)
-                .order_by(Invoice.id)
-            )
-        ),
+        open_invoices=_open_invoices(case),
         rating=transparency.rating_of(case) if completed else None,
+    )
+
+
+def _open_invoices(case: Case) -> list[Invoice]:
+    """The fees the case waits for. A procedure waits for a payment with nothing else open (a
+    receive task or catch event), so only a case waiting for an event is asked."""
+    if case.status != CaseStatus.WAITING_EVENT:
+        return []
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(Invoice.case_id == case.id, Invoice.status == InvoiceStatus.OPEN)
+            .order_by(Invoice.id)
+        )
     )
 
 
