@@ -17,3 +17,11 @@ def test_templates_follow_the_request_locale_and_force_locale(app: Flask) -> Non
     with app.test_request_context("/?lang=en"):
         refresh()
         assert render_template_string(template) == "Sign in|2 days"
+
+
+def test_underscore_escapes_its_variables_and_formats_like_jinjas_own(app: Flask) -> None:
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        # A translated text is markup; the values put into it are escaped; "%%" is a percent.
+        assert render_template_string("{{ _('%(who)s: 100%%', who='<b>') }}") == "&lt;b&gt;: 100%"
+        assert render_template_string("{{ _('Sign in') }}") == "Sign in"
