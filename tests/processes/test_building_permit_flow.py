@@ -30,48 +30,8 @@ from app.properties.models import PropertyCase
 from app.properties.services import property_of_case
 from app.properties.zoning import put_on_record
 
-FILE = {"name": "deed.pdf", "type": "application/pdf", "size": 52_000}
-PLATE = {"section": "3", "main": "125", "sub": "4217"}
-ZONING = {
-    "zone": "R211",
-    "land_use": "residential",
-    "max_floors": 5,
-    "max_density_pct": 240,
-    "max_coverage_pct": 60,
-    "setback_m": 1.2,
-    "street_width_m": 12,
-}
-APPLICATION: dict[str, Any] = {
-    "applicant_role": "owner",
-    "applicant_name": "علی کریمی",
-    "national_code": "1360524185",
-    "mobile": "09140001001",
-    "owners": [{"name": "علی کریمی", "national_code": "1360524185", "share": 6}],
-    "plate": PLATE,
-    "renewal_code": "9-2-15-37-1-0-0",
-    "address": "تبریز، منطقه ۹، حوزه ۲، خیابان نمونه، پلاک ۱۲",
-    "postal_code": "5166614776",
-    "area": 240.5,
-    "land_use": "residential",
-    "floors": 4,
-    "units": 8,
-    "pilotis": True,
-    "deed_type": "single_sheet",
-    "deed": FILE,
-    "renewal_receipt": FILE,
-}
-DRAWINGS: dict[str, Any] = {
-    "architecture_drawings": [FILE],
-    "structure_drawings": [FILE],
-    "installations_drawings": [FILE],
-    "parking_spaces": 8,
-    "architect_name": "سارا احمدی",
-    "architect_licence": "1-12-34567",
-    "structural_engineer_name": "رضا محمدی",
-    "structural_engineer_licence": "1-12-45678",
-    "supervisor_name": "مهدی رحیمی",
-    "supervisor_licence": "1-12-56789",
-}
+# Domain §9 case 1's answers, as the engine test gives them.
+from tests.engine.test_building_permit import APPLICATION, DRAWINGS, FILE, PLATE, ZONING
 
 
 @pytest.fixture
