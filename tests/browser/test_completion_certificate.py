@@ -7,7 +7,6 @@ gateway simulator by the services (its own browser tests are in test_payment.py)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy import select
 
 from app.accounts.models import UserKind
 from app.accounts.services import ensure_citizen, ensure_district, ensure_staff
-from app.cases.models import Case, CaseStatus, TaskState
+from app.cases.models import CaseStatus
 from app.certificates.models import IssuedDocument
 from app.citizens.services import profile_of
 from app.db import db
@@ -27,14 +26,19 @@ from app.demo_procedures.no_violation_certificate import pay
 from app.extensions import limiter
 from app.persian.jalali import TEHRAN
 from app.processes.services import deploy_all
+from tests.browser.procedures import (
+    PASSWORD,
+    TO_ASCII,
+    decide,
+    sign_in_citizen,
+    sign_in_staff,
+    task_id,
+    the_case,
+)
 from tests.conftest import ARTIFACTS
 from tests.documents.samples import pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.requires_commit]
-
-PASSWORD = "correct horse battery staple"
-TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
-DECIDE = "ثبت و ارسال تصمیم"
 
 
 def shot(page: Any, name: str) -> None:
@@ -64,42 +68,6 @@ def people(live_db: Flask, tmp_path: Path) -> Any:
     db.session.commit()
     yield {"owner": owner.id, "files": tmp_path}
     live_db.extensions.pop("parvaneh.document_storage", None)
-
-
-def sign_in_citizen(context: Any, app: Flask, live_server: str, user_id: int) -> None:
-    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    cookie = serializer.dumps({"_user_id": str(user_id), "_fresh": True})
-    context.add_cookies([{"name": "session", "value": cookie, "url": live_server}])
-
-
-def sign_in_staff(context: Any, live_server: str, username: str) -> Any:
-    page = context.new_page()
-    page.goto(f"{live_server}/staff/login")
-    page.locator("#field-username").fill(username)
-    page.locator("#field-password").fill(PASSWORD)
-    page.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    return page
-
-
-def the_case() -> Case:
-    db.session.expire_all()
-    return db.session.scalars(select(Case)).one()
-
-
-def task_id(element_id: str) -> int:
-    case = the_case()
-    return next(
-        t.id for t in case.tasks if t.state == TaskState.OPEN and t.element_id == element_id
-    )
-
-
-def decide(page: Any, live_server: str, element_id: str, fill: Callable[[Any], None]) -> None:
-    page.goto(f"{live_server}/office/tasks/{task_id(element_id)}")
-    fill(page)
-    page.get_by_role("button", name=DECIDE).click()
-    page.wait_for_load_state()
-    assert "انجام شد" in page.locator(".flash-list").inner_text(), element_id
 
 
 def test_owner_files_staff_and_fire_service_complete_certificate_issued(

@@ -27,7 +27,7 @@ from app.db import db
 from app.extensions import limiter
 from app.persian.jalali import TEHRAN, format_jalali_date
 from app.processes.services import deploy_all
-from tests.browser.test_completion_certificate import (
+from tests.browser.procedures import (
     PASSWORD,
     TO_ASCII,
     decide,

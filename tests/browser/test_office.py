@@ -36,6 +36,7 @@ from app.documents.models import Document
 from app.notifications.models import Notification
 from app.persian.jalali import TEHRAN
 from app.processes.services import deploy_all, latest_version
+from tests.browser.procedures import sign_in_citizen
 from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.requires_commit]
@@ -114,12 +115,6 @@ def sign_in_staff(page: Any, live_server: str, username: str) -> None:
     page.get_by_label("کد", exact=True).fill(PHONES[username].at(time.time() + 30))
     page.get_by_role("button", name="ورود").click()
     page.wait_for_url(f"{live_server}/office/")
-
-
-def sign_in_citizen(context: Any, app: Flask, live_server: str, user_id: int) -> None:
-    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    cookie = serializer.dumps({"_user_id": str(user_id), "_fresh": True})
-    context.add_cookies([{"name": "session", "value": cookie, "url": live_server}])
 
 
 def _case(case_id: int) -> Case:
