@@ -25,8 +25,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -64,7 +62,8 @@ from app.forms.services import (
     validate,
 )
 from app.forms.validation import human_size
-from app.i18n import current_locale, localized
+from app.i18n import current_locale, localized, ngettext
+from app.i18n import gettext as _
 from app.kiosk import terminal
 from app.persian.identifiers import check_mobile, check_national_code, check_tracking_code
 from app.persian.jalali import format_jalali_date, format_jalali_datetime
