@@ -13,6 +13,7 @@ from app.extensions import babel, csrf, limiter, login_manager, migrate
 from app.i18n import init_i18n, select_locale
 from app.jobs import celery_init_app
 from app.notifications.schedule import schedule_delivery
+from app.templating import TemplateEnvironment
 from app.transparency.schedule import schedule_folding
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application from the environment, with optional overrides (tests)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.jinja_environment = TemplateEnvironment
     app.config.update(settings.from_environment())
     if overrides:
         app.config.update(overrides)
@@ -136,8 +138,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from app.persian.filters import register_template_filters
+    from app.templating import install_link_cache
 
     register_template_filters(app)
+    install_link_cache(app)
 
     @app.context_processor
     def _municipality() -> dict[str, object]:
