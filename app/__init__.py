@@ -138,10 +138,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from app.persian.filters import register_template_filters
+    from app.site_header import install_site_header
     from app.templating import install_link_cache
 
     register_template_filters(app)
     install_link_cache(app)
+    install_site_header(app)
 
     @app.context_processor
     def _municipality() -> dict[str, object]:

@@ -1,0 +1,94 @@
+"""What every page shares and remembers: the site header, its links, and quick translations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, g, render_template_string, url_for
+from flask.testing import FlaskClient
+from flask_babel import force_locale, refresh
+from flask_babel import gettext as babel_gettext
+from flask_babel import ngettext as babel_ngettext
+from lxml import html
+
+from app.accounts.models import User
+from app.i18n import gettext, ngettext
+
+
+def header_of(client: FlaskClient, path: str) -> str:
+    page = html.fromstring(client.get(path).get_data(as_text=True))
+    return html.tostring(page.xpath("//header[@class='site-header']")[0], encoding="unicode")
+
+
+def test_a_visitors_header_follows_the_language_page_and_layout(client: FlaskClient) -> None:
+    persian = header_of(client, "/track")
+    assert header_of(client, "/track") == persian  # the kept header: the same markup
+    assert 'href="/track?lang=en"' in persian
+    english = header_of(client, "/track?lang=en")
+    assert "Track a case" in english
+    assert 'href="/track?lang=fa"' in english
+    # Another page links its own address; another layout has its own menu.
+    home = header_of(client, "/?lang=fa")
+    assert 'href="/?lang=en"' in home
+    assert 'href="/services"' in persian
+    assert 'href="/services"' not in home
+
+
+def test_a_signed_in_users_header_is_theirs_and_never_a_visitors(
+    client: FlaskClient, make_staff: Callable[..., User], login_as: Callable[[User], None]
+) -> None:
+    visitor = header_of(client, "/?lang=fa")
+    assert 'data-nav="sign-in"' in visitor
+    login_as(make_staff("header-clerk", roles=["URB_EXPERT"]))
+    g.pop("_login_user", None)  # the suite's app context outlives requests: load the user afresh
+    signed_in = header_of(client, "/?lang=fa")
+    assert "کارشناس آزمون" in signed_in  # the name make_staff gives
+    assert 'data-nav="sign-out"' in signed_in
+    assert 'name="csrf_token"' in signed_in
+    client.delete_cookie("session")
+    g.pop("_login_user", None)
+    assert header_of(client, "/?lang=fa") == visitor
+
+
+def test_templates_links_are_the_ones_flask_builds(app: Flask) -> None:
+    template = (
+        "{{ url_for('static', filename='css/app.css') }}|{{ url_for('portal.case', case_id=7) }}"
+        "|{{ url_for('.static', filename='portal.css') }}|{{ url_for('portal.lookup', _external=True) }}"
+    )
+    with app.test_request_context("/track"):
+        expected = "|".join(
+            [
+                url_for("static", filename="css/app.css"),
+                url_for("portal.case", case_id=7),
+                url_for("portal.static", filename="portal.css"),
+                url_for("portal.lookup", _external=True),
+            ]
+        )
+        assert render_template_string(template) == expected
+        assert render_template_string(template) == expected  # and again, from what it kept
+    # Mounted under a prefix, the same links carry it: kept per mount point.
+    with app.test_request_context("/track", base_url="http://localhost/city"):
+        links = render_template_string(template).split("|")
+        assert links[0] == "/city/static/css/app.css"
+        assert links[1] == "/city/my/cases/7"
+    # A relative endpoint names the current blueprint's view, whichever that is.
+    with app.test_request_context("/staff/login"):
+        assert render_template_string("{{ url_for('.static', filename='x.css') }}") == url_for(
+            "accounts.static", filename="x.css"
+        )
+
+
+def test_quick_gettext_gives_what_flask_babel_gives(app: Flask) -> None:
+    with app.test_request_context("/"):
+        refresh()
+        for locale in ("fa", "en"):
+            with force_locale(locale):
+                assert gettext("Sign in") == babel_gettext("Sign in")
+                assert gettext("A fee of %(amount)s is payable.", amount="۵") == babel_gettext(
+                    "A fee of %(amount)s is payable.", amount="۵"
+                )
+                for count in (1, 3):
+                    assert ngettext("%(num)s day", "%(num)s days", count) == babel_ngettext(
+                        "%(num)s day", "%(num)s days", count
+                    )
+        assert gettext("Sign in") == "ورود"
