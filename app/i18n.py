@@ -178,6 +178,8 @@ def init_i18n(app: Flask) -> None:
     """Register the locale helpers with the app and its templates."""
     app.after_request(_remember_choice)
     _install_quick_gettext(app)
+    # Also a global, for macros imported without the page's context.
+    app.jinja_env.globals["localized"] = localized
 
     @app.context_processor
     def _locale_context() -> dict[str, object]:

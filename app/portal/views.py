@@ -93,7 +93,12 @@ def _task_answers(case: Case, task: CaseTask, answers: dict[str, Any]) -> Markup
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"human_size": human_size, "render_task_answers": _task_answers}
+    return {"render_task_answers": _task_answers}
+
+
+# A global, not a context variable: the portal's shared macros use it and are imported without
+# the page's context (imported with it, Jinja would run their module again on every page).
+bp.add_app_template_global(human_size, "human_size")
 
 
 @bp.app_template_filter("portal_duration")
