@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import (
@@ -19,7 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.accounts import services, totp
@@ -43,17 +44,23 @@ login_manager.login_message_category = "info"
 PENDING_SECONDS = 300
 
 
+@lru_cache(maxsize=1)
+def _user_statement() -> Select[tuple[User]]:
+    # Built once: every signed-in request runs it, and building it again (its options and its
+    # cache key) cost more than the query.
+    return (
+        select(User)
+        .where(User.id == bindparam("user_id", type_=Integer))
+        .options(joinedload(User.roles), joinedload(User.districts))
+    )
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     # Every signed-in page asks for the roles and districts: one statement instead of three.
     if not user_id.isdigit():
         return None
-    statement = (
-        select(User)
-        .where(User.id == int(user_id))
-        .options(joinedload(User.roles), joinedload(User.districts))
-    )
-    return db.session.scalars(statement).unique().first()
+    return db.session.scalars(_user_statement(), {"user_id": int(user_id)}).unique().first()
 
 
 @login_manager.unauthorized_handler

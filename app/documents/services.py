@@ -10,10 +10,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from app.accounts.models import User
 from app.cases.models import Case
@@ -199,13 +200,18 @@ def _accepted_names(accept: list[str]) -> str:
     return "، ".join(dict.fromkeys(names)) or "—"
 
 
+@lru_cache(maxsize=1)
+def _case_documents_statement() -> Select[tuple[Document]]:
+    # Built once: every case page and list of cases asks.
+    ids = bindparam("case_ids", expanding=True)
+    return select(Document).where(Document.case_id.in_(ids)).order_by(Document.id)
+
+
 def case_documents(case_ids: list[int]) -> dict[int, list[Document]]:
     """The documents of some cases with all their versions, in two queries."""
     if not case_ids:
         return {}
-    rows = db.session.scalars(
-        select(Document).where(Document.case_id.in_(case_ids)).order_by(Document.id)
-    ).all()
+    rows = db.session.scalars(_case_documents_statement(), {"case_ids": case_ids}).all()
     grouped: dict[int, list[Document]] = {case_id: [] for case_id in case_ids}
     for document in rows:
         grouped[document.case_id].append(document)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.cases.models import Case
@@ -51,16 +52,21 @@ def find_by_renewal_code(code: str) -> Property | None:
     return db.session.scalar(select(Property).where(Property.renewal_code == code))
 
 
-def property_of_case(case_id: int) -> Property | None:
-    """The property a case is about (the latest link), or None when it names none."""
-    statement = (
+@lru_cache(maxsize=1)
+def _property_of_case_statement() -> Select[tuple[Property]]:
+    # Built once: every case page asks.
+    return (
         select(Property)
         .join(PropertyCase, PropertyCase.property_id == Property.id)
-        .where(PropertyCase.case_id == case_id)
+        .where(PropertyCase.case_id == bindparam("case_id", type_=Integer))
         .order_by(PropertyCase.linked_at.desc(), PropertyCase.id.desc())
         .limit(1)
     )
-    return db.session.scalar(statement)
+
+
+def property_of_case(case_id: int) -> Property | None:
+    """The property a case is about (the latest link), or None when it names none."""
+    return db.session.scalar(_property_of_case_statement(), {"case_id": case_id})
 
 
 def get_or_create(plate: RegistryPlate) -> Property:
