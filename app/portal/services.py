@@ -8,7 +8,9 @@ deployed version (BPMN, service card, forms) and the case's mirrored rows.
 from __future__ import annotations
 
 import hmac
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -19,7 +21,6 @@ from flask import current_app
 from lxml import etree
 from sqlalchemy import ColumnElement, Date, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import defer, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import District, User
 from app.cases import services as cases
@@ -81,8 +82,8 @@ _roles_cache: dict[tuple[str, int], Roles] = {}
 
 def roles() -> Roles:
     """processes/roles.json, read again only when the file changes (pages ask on every view)."""
-    path = Path(current_app.config["PROCESSES_DIR"]) / "roles.json"
-    key = (str(path), path.stat().st_mtime_ns)
+    path = os.path.join(current_app.config["PROCESSES_DIR"], "roles.json")
+    key = (path, os.stat(path).st_mtime_ns)
     cached = _roles_cache.get(key)
     if cached is None:
         catalogue = bridge.role_catalogue()
@@ -559,8 +560,9 @@ class CasePage:
     citizen_time: timedelta
     done_elements: list[str]
     current_elements: list[str]
-    citizen_tasks: list[CaseTask]
-    reviewer_notes: list[tuple[CaseTask, dict[str, Any]]]
+    #: Rows of the task columns the page reads (see `_page_statements`), not entities.
+    citizen_tasks: list[Any]
+    reviewer_notes: list[tuple[Any, dict[str, Any]]]
     messages: list[Any]  # rows: created_at, text_fa, text_en
     documents: list[Document]
     holders: list[str]
@@ -579,7 +581,7 @@ class CasePage:
 
 @dataclass(frozen=True)
 class _PageStatements:
-    tasks: Select[tuple[CaseTask]]
+    tasks: Select[Any]
     events: Select[Any]
     messages: Select[Any]
 
@@ -590,7 +592,20 @@ def _page_statements() -> _PageStatements:
     shown). The events come without their data: a completed task's event carries its answers."""
     case_id = bindparam("case_id", type_=Integer)
     return _PageStatements(
-        tasks=select(CaseTask).where(CaseTask.case_id == case_id).order_by(CaseTask.id),
+        tasks=select(
+            CaseTask.id,
+            CaseTask.element_id,
+            CaseTask.name,
+            CaseTask.lane,
+            CaseTask.form_key,
+            CaseTask.state,
+            CaseTask.created_at,
+            CaseTask.due_at,
+            CaseTask.completed_at,
+            CaseTask.completed_by_id,
+        )
+        .where(CaseTask.case_id == case_id)
+        .order_by(CaseTask.id),
         events=select(CaseEvent.kind, CaseEvent.element_id, CaseEvent.title, CaseEvent.created_at)
         .where(CaseEvent.case_id == case_id)
         .order_by(CaseEvent.id),
@@ -598,6 +613,44 @@ def _page_statements() -> _PageStatements:
         .where(Notification.case_id == case_id, Notification.recipient_role == "APPLICANT")
         .order_by(Notification.created_at.desc(), Notification.id.desc()),
     )
+
+
+@dataclass(frozen=True)
+class _History:
+    """A case version's steps and events, as rows: they change only when the case moves on."""
+
+    tasks: tuple[Any, ...]
+    events: tuple[Any, ...]
+
+
+#: How many case versions' histories an app keeps (a few hundred kilobytes at most).
+HISTORY_CACHE_SIZE = 2048
+
+
+def _history(case: Case) -> _History:
+    """The case's tasks and events, read once per case version (per app).
+
+    Every change to a task or an engine event comes with an engine step, and every step writes
+    the case row, which raises its version. Staff claiming a task add events of the open task
+    only, which the page does not show. So a version's history is final, and a citizen who
+    reloads the page while the municipality works on it costs two queries fewer.
+    """
+    cache: dict[tuple[str, int], _History]
+    cache = current_app.extensions.setdefault("portal_history", {})
+    # The tracking code, not the id: SQLite reuses the id of a case whose filing rolled back.
+    key = (case.tracking_code, case.version_id)
+    kept = cache.get(key)
+    if kept is not None:
+        return kept
+    statements = _page_statements()
+    history = _History(
+        tasks=tuple(db.session.execute(statements.tasks, {"case_id": case.id})),
+        events=tuple(db.session.execute(statements.events, {"case_id": case.id})),
+    )
+    if len(cache) >= HISTORY_CACHE_SIZE:
+        cache.clear()
+    cache[key] = history
+    return history
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -613,11 +666,9 @@ def case_page(case: Case, viewer: User, now: datetime | None = None) -> CasePage
     version = case.process_version
     catalogue = roles()
     citizen = catalogue.citizen
-    statements = _page_statements()
-    tasks = list(db.session.scalars(statements.tasks, {"case_id": case.id}))
-    set_committed_value(case, "tasks", tasks)  # as if loaded: later reads ask no more
-    events = db.session.execute(statements.events, {"case_id": case.id}).all()
-    messages = db.session.execute(statements.messages, {"case_id": case.id}).all()
+    history = _history(case)
+    tasks, events = history.tasks, history.events
+    messages = db.session.execute(_page_statements().messages, {"case_id": case.id}).all()
     documents = case_documents([case.id])[case.id]
 
     timeline: list[TimelineEntry] = []
@@ -687,7 +738,7 @@ def case_page(case: Case, viewer: User, now: datetime | None = None) -> CasePage
             dict.fromkeys(catalogue.name(t.lane) for t in tasks if t.state == TaskState.OPEN)
         ),
         task_docs=documentation(version),
-        expected=_expected(case),
+        expected=_expected(case, tasks),
         parcel=parcel,
         parcel_plate=plate_of(parcel) if parcel is not None else None,
         rateable=completed and case.applicant_id == viewer.id,
@@ -715,7 +766,7 @@ def _open_invoices(case: Case) -> list[Invoice]:
 EXPECTED_TTL_SECONDS = 600
 
 
-def _expected(case: Case) -> ExpectedCompletion | None:
+def _expected(case: Case, tasks: Sequence[Any]) -> ExpectedCompletion | None:
     """The transparency domain's estimate, kept per case version for a few minutes (per app)."""
     if case.status == CaseStatus.COMPLETED:
         return None
@@ -728,7 +779,7 @@ def _expected(case: Case) -> ExpectedCompletion | None:
     if kept is not None and kept[0] > now:
         return kept[1]
     try:
-        estimate = transparency.expected_completion(case)
+        estimate = transparency.expected_completion(case, tasks=tasks)
     except Exception:  # an estimate must never break the page that shows the case
         current_app.logger.exception("expected completion failed for case %s", case.id)
         return None
@@ -738,13 +789,13 @@ def _expected(case: Case) -> ExpectedCompletion | None:
     return estimate
 
 
-def _completed_elements(tasks: list[CaseTask]) -> set[str]:
+def _completed_elements(tasks: Sequence[Any]) -> set[str]:
     return {t.element_id for t in tasks if t.state == TaskState.COMPLETED}
 
 
 def _reviewer_notes(
-    case: Case, tasks: list[CaseTask], citizen: frozenset[str]
-) -> list[tuple[CaseTask, dict[str, Any]]]:
+    case: Case, tasks: Sequence[Any], citizen: frozenset[str]
+) -> list[tuple[Any, dict[str, Any]]]:
     """The answers of the last staff step before the citizen's open task: the reasons for it."""
     staff_done = [t for t in tasks if t.state == TaskState.COMPLETED and t.lane not in citizen]
     if not staff_done:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -64,13 +65,16 @@ def range_from(
     return ExpectedCompletion(workdays.add(today, low), workdays.add(today, high), "history", count)
 
 
-def expected_completion(case: Case, today: date | None = None) -> ExpectedCompletion | None:
+def expected_completion(
+    case: Case, today: date | None = None, tasks: Sequence[Any] | None = None
+) -> ExpectedCompletion | None:
     """The expected completion range of an open case, from the past durations of its remaining steps.
 
     It looks at past cases of the same service from the step the case is at now (its
     oldest open task) to their completion; failing that, from receipt to completion; and
     failing both (a new service), the typical and legal durations of its service card.
-    None for a completed case, or when even the legal deadline has passed.
+    None for a completed case, or when even the legal deadline has passed. `tasks` are the
+    case's tasks when the caller has read them already (entities or rows with their columns).
     """
     if case.completed_at is not None or case.status == CaseStatus.COMPLETED:
         return None
@@ -78,7 +82,9 @@ def expected_completion(case: Case, today: date | None = None) -> ExpectedComple
     today = today or workdays.local_day(datetime.now(UTC))
     received = _received_day(case, workdays)
     estimate = None
-    open_tasks = [task for task in case.tasks if task.state == TaskState.OPEN]
+    open_tasks = [
+        task for task in (case.tasks if tasks is None else tasks) if task.state == TaskState.OPEN
+    ]
     if open_tasks:
         task = min(open_tasks, key=lambda t: workdays.local_day(t.created_at))
         elapsed = workdays.between(workdays.local_day(task.created_at), today)
