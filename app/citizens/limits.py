@@ -9,17 +9,26 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 from flask import current_app, request
 from limits import RateLimitItem, parse_many
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import RedisError
 
 from app.extensions import limiter
 
 
 def _items(setting: str) -> list[RateLimitItem]:
-    return parse_many(str(current_app.config[setting]))
+    return _parsed(str(current_app.config[setting]))
+
+
+@lru_cache(maxsize=64)
+def _parsed(limits: str) -> list[RateLimitItem]:
+    # Parsed once per setting's text: the public lookup counts three windows on every request.
+    return parse_many(limits)
 
 
 def _hit(setting: str, namespace: str, key: str) -> int:
@@ -75,11 +84,34 @@ def wait_for_all(checks: Sequence[tuple[str, str, str]]) -> int:
     keys = [storage.prefixed_key(item.key_for("parvaneh", ns, key)) for item, ns, key in windows]
     expiries = [item.get_expiry() for item, _ns, _key in windows]
     amounts = [item.amount for item, _ns, _key in windows]
-    refused = int(script(keys=keys, args=[*expiries, *amounts]))
+    refused = _run_script(storage, script, keys, [*expiries, *amounts])
     if refused:
         item, namespace, key = windows[refused - 1]
         return _seconds_left(item, namespace, key)
     return 0
+
+
+def _run_script(storage: RedisStorage, script: Any, keys: list[str], args: list[int]) -> int:
+    """Run the script by its SHA on a pooled connection, without the client's command layers.
+
+    redis-py wraps every command in argument checks, retries and reply callbacks, which add
+    about half again to the round trip itself, on every lookup. Any error (Redis restarted and
+    lost the script, a dropped connection) goes the client's own way, which reconnects, loads
+    the script and retries; a reply lost after Redis counted may count that lookup twice, which
+    errs on the strict side.
+    """
+    pool = getattr(storage.get_connection(), "connection_pool", None)
+    if pool is None:  # a cluster client: it routes each key itself
+        return int(script(keys=keys, args=args))
+    connection = pool.get_connection()
+    try:
+        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        return int(connection.read_response())
+    except (RedisError, OSError):
+        connection.disconnect()
+    finally:
+        pool.release(connection)
+    return int(script(keys=keys, args=args))
 
 
 def _seconds_left(item: RateLimitItem, namespace: str, key: str) -> int:

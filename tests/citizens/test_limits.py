@@ -59,3 +59,18 @@ def test_every_window_counts_and_the_first_reached_refuses(
         assert wait_for_all(other_address) == 0
         wait = wait_for_all([("LIMIT_A", "test-ip", "9.9.9.9"), CHECKS[1]])  # the code's 5th
         assert 60 < wait <= 3600
+
+
+@pytest.mark.parametrize("storage", ["redis"], indirect=True)
+def test_a_redis_that_lost_the_script_loads_it_again_and_counts_once(
+    app: Flask, strategy: FixedWindowRateLimiter, storage: Storage
+) -> None:
+    from limits import parse
+
+    with app.test_request_context():
+        assert wait_for_all(CHECKS) == 0  # the script is loaded and run by its SHA
+        assert isinstance(storage, RedisStorage)
+        storage.get_connection().script_flush()  # Redis restarted: its scripts are gone
+        assert wait_for_all(CHECKS) == 0  # refused by SHA, then loaded and run again
+        stats = strategy.get_window_stats(parse("4/hour"), "parvaneh", "test-code", CHECKS[1][2])
+        assert stats.remaining == 2  # two lookups, each counted once
