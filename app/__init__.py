@@ -137,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from app.fields import error_summary, text_field
     from app.persian.filters import register_template_filters
     from app.site_header import install_site_header
     from app.templating import install_link_cache
@@ -144,6 +145,7 @@ def _register_template_helpers(app: Flask) -> None:
     register_template_filters(app)
     install_link_cache(app)
     install_site_header(app)
+    app.jinja_env.globals.update(text_field=text_field, error_summary=error_summary)
 
     @app.context_processor
     def _municipality() -> dict[str, object]:

@@ -92,3 +92,40 @@ def test_quick_gettext_gives_what_flask_babel_gives(app: Flask) -> None:
                         "%(num)s day", "%(num)s days", count
                     )
         assert gettext("Sign in") == "ورود"
+
+
+def test_a_text_field_ties_its_hint_and_error_to_the_input_and_escapes_every_value(
+    app: Flask,
+) -> None:
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        page = render_template_string(
+            "{{ text_field('code', _('Tracking code'), '<b>12', {'code': 'Wrong & short'},"
+            " hint='12 digits', dir='ltr', required=False) }}"
+        )
+    field = html.fromstring(page)
+    assert field.get("class") == "field field--error"
+    entry = field.xpath("//input")[0]
+    assert entry.get("value") == "<b>12"  # escaped in the markup, the same text when parsed
+    assert "&lt;b&gt;12" in page
+    assert "Wrong &amp; short" in page
+    assert entry.get("aria-describedby") == "hint-code error-code"
+    assert entry.get("aria-invalid") == "true"
+    assert entry.get("dir") == "ltr"
+    assert entry.get("required") is None  # optional, and the label says so
+    assert field.xpath("//label[@for='field-code']")[0].text_content() == "Tracking code (optional)"
+    assert field.xpath("//*[@id='error-code']")[0].text_content() == "Error: Wrong & short"
+
+
+def test_an_error_summary_links_each_problem_to_its_field(app: Flask) -> None:
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        page = render_template_string(
+            "{{ error_summary({'code': 'Wrong'}, {'code': 'Tracking <code>'}) }}"
+            "{{ error_summary({}, {}) }}"
+        )
+    summary = html.fromstring(page)
+    assert summary.get("role") == "alert"
+    link = summary.xpath("//a[@href='#field-code']")[0]
+    assert link.text_content() == "Tracking <code>: Wrong"
+    assert page.count('role="alert"') == 1  # an empty summary writes nothing
