@@ -94,15 +94,20 @@ def test_quick_gettext_gives_what_flask_babel_gives(app: Flask) -> None:
         assert gettext("Sign in") == "ورود"
 
 
+def render_in_english(app: Flask, template: str) -> str:
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        return render_template_string(template)
+
+
 def test_a_text_field_ties_its_hint_and_error_to_the_input_and_escapes_every_value(
     app: Flask,
 ) -> None:
-    with app.test_request_context("/?lang=en"):
-        refresh()
-        page = render_template_string(
-            "{{ text_field('code', _('Tracking code'), '<b>12', {'code': 'Wrong & short'},"
-            " hint='12 digits', dir='ltr', required=False) }}"
-        )
+    page = render_in_english(
+        app,
+        "{{ text_field('code', _('Tracking code'), '<b>12', {'code': 'Wrong & short'},"
+        " hint='12 digits', dir='ltr', required=False) }}",
+    )
     field = html.fromstring(page)
     assert field.get("class") == "field field--error"
     entry = field.xpath("//input")[0]
@@ -118,12 +123,11 @@ def test_a_text_field_ties_its_hint_and_error_to_the_input_and_escapes_every_val
 
 
 def test_an_error_summary_links_each_problem_to_its_field(app: Flask) -> None:
-    with app.test_request_context("/?lang=en"):
-        refresh()
-        page = render_template_string(
-            "{{ error_summary({'code': 'Wrong'}, {'code': 'Tracking <code>'}) }}"
-            "{{ error_summary({}, {}) }}"
-        )
+    page = render_in_english(
+        app,
+        "{{ error_summary({'code': 'Wrong'}, {'code': 'Tracking <code>'}) }}"
+        "{{ error_summary({}, {}) }}",
+    )
     summary = html.fromstring(page)
     assert summary.get("role") == "alert"
     link = summary.xpath("//a[@href='#field-code']")[0]
