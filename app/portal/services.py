@@ -10,12 +10,12 @@ from __future__ import annotations
 import hmac
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask import current_app
 from lxml import etree
@@ -46,6 +46,8 @@ from app.properties.services import plate_of, property_of_case
 from app.transparency import services as transparency
 from app.transparency.models import ServiceRating
 from app.transparency.services import ExpectedCompletion
+
+T = TypeVar("T")
 
 #: The service card's notification sent when a request reaches the municipality, unless the
 #: process already sends one itself.
@@ -623,34 +625,50 @@ class _History:
     events: tuple[Any, ...]
 
 
-#: How many case versions' histories an app keeps (a few hundred kilobytes at most).
-HISTORY_CACHE_SIZE = 2048
+#: How many case versions each of an app's per-version stores keeps (a few hundred kB at most).
+CASE_VERSION_STORE_SIZE = 4096
+
+
+def _per_case_version(
+    store: str, case: Case, make: Callable[[], T], ttl_seconds: float | None = None
+) -> T:
+    """What `make()` gives for this version of the case, kept per app in the named store (for
+    `ttl_seconds` when given). An exception from `make` is not kept.
+
+    Keyed by the tracking code, not the id: SQLite reuses the id of a case whose filing rolled
+    back. Every engine step writes the case row, which raises its version.
+    """
+    kept_values: dict[tuple[str, int], tuple[float | None, Any]]
+    kept_values = current_app.extensions.setdefault(store, {})
+    key = (case.tracking_code, case.version_id)
+    now = time.monotonic()
+    kept = kept_values.get(key)
+    if kept is not None and (kept[0] is None or kept[0] > now):
+        return cast(T, kept[1])
+    value = make()
+    if len(kept_values) >= CASE_VERSION_STORE_SIZE:
+        kept_values.clear()
+    kept_values[key] = (None if ttl_seconds is None else now + ttl_seconds, value)
+    return value
 
 
 def _history(case: Case) -> _History:
     """The case's tasks and events, read once per case version (per app).
 
-    Every change to a task or an engine event comes with an engine step, and every step writes
-    the case row, which raises its version. Staff claiming a task add events of the open task
-    only, which the page does not show. So a version's history is final, and a citizen who
-    reloads the page while the municipality works on it costs two queries fewer.
+    Every change to a task or an engine event comes with an engine step, which raises the
+    case's version. Staff claiming a task add events of the open task only, which the page does
+    not show. So a version's history is final, and a citizen who reloads the page while the
+    municipality works on it costs two queries fewer.
     """
-    cache: dict[tuple[str, int], _History]
-    cache = current_app.extensions.setdefault("portal_history", {})
-    # The tracking code, not the id: SQLite reuses the id of a case whose filing rolled back.
-    key = (case.tracking_code, case.version_id)
-    kept = cache.get(key)
-    if kept is not None:
-        return kept
     statements = _page_statements()
-    history = _History(
-        tasks=tuple(db.session.execute(statements.tasks, {"case_id": case.id})),
-        events=tuple(db.session.execute(statements.events, {"case_id": case.id})),
+    return _per_case_version(
+        "portal_history",
+        case,
+        lambda: _History(
+            tasks=tuple(db.session.execute(statements.tasks, {"case_id": case.id})),
+            events=tuple(db.session.execute(statements.events, {"case_id": case.id})),
+        ),
     )
-    if len(cache) >= HISTORY_CACHE_SIZE:
-        cache.clear()
-    cache[key] = history
-    return history
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -770,23 +788,16 @@ def _expected(case: Case, tasks: Sequence[Any]) -> ExpectedCompletion | None:
     """The transparency domain's estimate, kept per case version for a few minutes (per app)."""
     if case.status == CaseStatus.COMPLETED:
         return None
-    cache: dict[tuple[str, int], tuple[float, ExpectedCompletion | None]]
-    cache = current_app.extensions.setdefault("portal_expected", {})
-    # The tracking code, not the id: SQLite reuses the id of a case whose filing rolled back.
-    key = (case.tracking_code, case.version_id)
-    now = time.monotonic()
-    kept = cache.get(key)
-    if kept is not None and kept[0] > now:
-        return kept[1]
     try:
-        estimate = transparency.expected_completion(case, tasks=tasks)
+        return _per_case_version(
+            "portal_expected",
+            case,
+            lambda: transparency.expected_completion(case, tasks=tasks),
+            ttl_seconds=EXPECTED_TTL_SECONDS,
+        )
     except Exception:  # an estimate must never break the page that shows the case
         current_app.logger.exception("expected completion failed for case %s", case.id)
         return None
-    if len(cache) > 4096:
-        cache.clear()
-    cache[key] = (now + EXPECTED_TTL_SECONDS, estimate)
-    return estimate
 
 
 def _completed_elements(tasks: Sequence[Any]) -> set[str]:
