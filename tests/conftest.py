@@ -12,9 +12,9 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
@@ -27,6 +27,9 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.accounts.models import User
 from app.db import db
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -219,10 +222,31 @@ def live_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         db.engine.dispose()
 
 
+def closed_before_sending(app: WSGIApplication) -> WSGIApplication:
+    """Read each response whole, and close it, before the server sends a byte.
+
+    Werkzeug's development server closes a response (and so the file a static response holds)
+    only after draining the request's socket; when Chromium drops a connection early, that
+    drain raises first, the file is left open, and the suite turns the ResourceWarning into an
+    error in whichever test is running. No page here streams, so buffering costs nothing.
+    """
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
     """Serve the live app on 127.0.0.1 on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, closed_before_sending(live_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
