@@ -276,6 +276,18 @@ def test_messages_on_the_case_page_show_persian_digits(
     assert case.tracking_code not in messages
 
 
+def test_a_milestone_on_the_timeline_is_its_name_alone(
+    client: FlaskClient, file_request: Callable[..., Case], citizen: User, reviewer: User
+) -> None:
+    case = review(file_request(citizen), reviewer, {"decision": "approve"})
+    root = parse(client.get(f"/my/cases/{case.id}"))
+    lines = [" ".join(li.text_content().split()) for li in root.xpath("//ol[@class='timeline']/li")]
+    milestone = [line for line in lines if "درخواست تأیید شد" in line]
+    assert len(milestone) == 1
+    assert milestone[0].endswith("درخواست تأیید شد")  # no dangling separator after it
+    assert not [line for line in lines if line.endswith("·")]
+
+
 def test_a_fee_to_pay_links_to_its_bill_from_what_is_needed_now(
     client: FlaskClient, file_request: Callable[..., Case], citizen: User, reviewer: User
 ) -> None:
