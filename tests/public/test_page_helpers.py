@@ -28,10 +28,10 @@ def test_a_visitors_header_follows_the_language_page_and_layout(client: FlaskCli
     assert "Track a case" in english
     assert 'href="/track?lang=fa"' in english
     # Another page links its own address; another layout has its own menu.
-    home = header_of(client, "/?lang=fa")
-    assert 'href="/?lang=en"' in home
+    staff = header_of(client, "/staff/login?lang=fa")
+    assert 'href="/staff/login?lang=en"' in staff
     assert 'href="/services"' in persian
-    assert 'href="/services"' not in home
+    assert 'href="/services"' not in staff
 
 
 def test_a_signed_in_users_header_is_theirs_and_never_a_visitors(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort
+from collections.abc import Callable
+
+from flask import abort, g
 from flask.testing import FlaskClient
+from lxml import html
 
 from app import create_app
+from app.accounts.models import User
+from app.accounts.services import ensure_citizen
 from tests.conftest import config_for_tests
 
 
@@ -109,3 +114,31 @@ def test_the_stylesheet_uses_logical_properties_only() -> None:
         " right:",
     ):
         assert physical not in css, physical
+
+
+def _home_cards(client: FlaskClient) -> tuple[dict[str, list[str]], list[str]]:
+    """The home page's cards (title: links) and the header menu's links."""
+    root = html.fromstring(client.get("/").get_data(as_text=True))
+    cards = {
+        card.xpath("string(h2)").strip(): card.xpath("h2/a/@href")
+        for card in root.xpath("//ul[@class='card-grid']/li")
+    }
+    return cards, root.xpath("//nav[contains(@class, 'site-nav')]//a/@href")
+
+
+def test_the_home_page_leads_to_every_service_it_names(
+    client: FlaskClient, login_as: Callable[[User], None]
+) -> None:
+    cards, menu = _home_cards(client)
+    assert cards["ثبت درخواست"] == ["/services"]
+    assert cards["پیگیری پرونده"] == ["/track"]
+    assert cards["استعلام درباره ملک"] == ["/agency/inquiries/"]
+    assert cards["در دفتر منطقه"] == []  # information, not a page of its own
+    assert "/services" in menu
+    assert "/track" in menu
+
+    g.pop("_login_user", None)  # the suite's app context outlives requests
+    login_as(ensure_citizen("09140001001", "علی کریمی", "1360524185"))
+    cards, _menu = _home_cards(client)
+    assert cards["پیگیری پرونده"] == ["/my/cases"]
+    assert cards["استعلام درباره ملک"] == []  # the agencies' pages would refuse a citizen
