@@ -200,3 +200,32 @@ def test_the_case_page_works_without_javascript(
     assert "گاه‌شمار پرونده" in text
     assert page.locator(".diagram").is_hidden()
     shot(page, "nojs-2-case")
+
+
+def test_my_cases_fit_a_phone_screen_as_cards(
+    live_server: str, portal_data: Path, browser_context: Any
+) -> None:
+    from app.demo import seed_portal_cases
+
+    seed_portal_cases()
+    context = browser_context(viewport=PHONE)
+    page = sign_in(context, live_server, "09140001001")
+    page.goto(f"{live_server}/my/cases")
+    shot(page, "my-cases-phone")
+    # Every cell of a case, the holder and the due date included, is on the screen.
+    for cell in page.locator("tbody tr").first.locator("td").all():
+        box = cell.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
+    holder = page.locator("tbody tr").first.locator("td").nth(4)
+    assert (
+        holder.evaluate("cell => getComputedStyle(cell, '::before').content")
+        == '"در دست چه کسی است"'
+    )
+    # Still a table to assistive technology, and a plain table on a wide screen.
+    assert page.get_by_role("table").count() == 1
+    assert page.get_by_role("columnheader").count() == 6
+    assert page.get_by_role("row").count() == 1 + page.locator("tbody tr").count()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert holder.evaluate("cell => getComputedStyle(cell).display") == "table-cell"
