@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun import freeze_time
@@ -202,7 +203,9 @@ def test_property_record_draws_facts_from_documents_invoices_and_violations(
     assert ("no_violation_certificate", old.document_number) not in numbers
     assert ("no_violation_certificate", new.document_number) in numbers
     assert len(record["documents"]) == 3
-    assert all(d["issued_on"] == datetime.now(UTC).date().isoformat() for d in record["documents"])
+    # Issued just now, dated by Tehran's calendar day (from 20:30 UTC that is already tomorrow).
+    today_in_tehran = datetime.now(ZoneInfo("Asia/Tehran")).date().isoformat()
+    assert all(d["issued_on"] == today_in_tehran for d in record["documents"])
     registered = call("register_property", FULL, inquiry, key="step-2")
     assert (registered["zoning_on_record"], registered["has_permit"]) == (True, True)
     assert registered["open_violations"] == 1
