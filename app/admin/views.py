@@ -22,7 +22,13 @@ from app.calendar.models import DayKind
 from app.calendar.services import CalendarProblem
 from app.db import db
 from app.i18n import current_locale
-from app.persian.jalali import WEEKDAYS_EN, WEEKDAYS_FA, parse_jalali_date, to_jalali
+from app.persian.jalali import (
+    WEEKDAYS_EN,
+    WEEKDAYS_FA,
+    parse_jalali_date,
+    tehran_today,
+    to_jalali,
+)
 from app.persian.messages import InvalidValue, message
 from app.persian.text import to_ascii_digits
 
@@ -262,7 +268,7 @@ def _calendar_year() -> int:
     raw = to_ascii_digits(request.args.get("year", "")).strip()
     if raw.isdigit() and 1300 <= int(raw) <= 1500:
         return int(raw)
-    return to_jalali(date.today())[0]
+    return to_jalali(tehran_today())[0]
 
 
 def _render_calendar(

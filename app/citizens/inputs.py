@@ -19,6 +19,7 @@ from app.persian import (
     message,
     normalize_text,
     parse_jalali_date,
+    tehran_today,
     to_ascii_digits,
 )
 
@@ -91,7 +92,7 @@ def parse_representation(form: MultiDict[str, str]) -> tuple[dict[str, Any], dic
                 valid_until = parse_jalali_date(*parts)
             except InvalidValue as invalid:
                 errors["valid_until"] = message(invalid.key, current_locale())
-            if valid_until is not None and valid_until < date.today():
+            if valid_until is not None and valid_until < tehran_today():
                 errors["valid_until"] = _("This date has passed: the power of attorney has ended.")
     clean = {
         "kind": kind,

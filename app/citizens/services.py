@@ -32,6 +32,7 @@ from app.documents.checks import PDF, UploadRefused, inspect, sanitise_name
 from app.documents.services import current_policy
 from app.documents.storage import document_storage, key_for
 from app.forms.validation import human_size
+from app.persian import tehran_today
 from app.sms.gateway import SmsGateway
 
 CODE_DIGITS = 6
@@ -402,7 +403,7 @@ def represented_owners(
     A query rather than ids, so access checks can put it inside their own statement (the
     user and the day may be bound parameters of a statement built once).
     """
-    today = today if today is not None else utc_now().date()
+    today = today if today is not None else tehran_today()
     return select(Representation.owner_id).where(
         Representation.agent_id == user_id,
         Representation.status == RepresentationStatus.VERIFIED,

@@ -30,6 +30,7 @@ from app.persian.jalali import (
     jalali_month_name,
     jalali_weekday_name,
     parse_jalali_date,
+    tehran_today,
     to_jalali,
 )
 from app.persian.messages import MESSAGES, InvalidValue, language, message
@@ -110,6 +111,7 @@ __all__ = [
     "rial_in_words",
     "rial_to_toman",
     "search_key",
+    "tehran_today",
     "to_ascii_digits",
     "to_jalali",
     "to_persian_digits",

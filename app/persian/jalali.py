@@ -19,6 +19,7 @@ __all__ = [
     "jalali_month_name",
     "jalali_weekday_name",
     "parse_jalali_date",
+    "tehran_today",
     "to_jalali",
 ]
 
@@ -45,6 +46,16 @@ def _local_date(d: date) -> date:
     if isinstance(d, datetime):
         return _tehran(d).date()
     return d
+
+
+def tehran_today(now: datetime | None = None) -> date:
+    """Today's calendar day in Tehran (the day of `now`, a naive one taken as UTC, if given).
+
+    The municipality's days are Tehran's: from 20:30 UTC it is already tomorrow there, so a
+    server's own date (UTC on most machines) would keep an ended power of attorney alive, or a
+    document dated a day early, for three and a half hours every night.
+    """
+    return _tehran(now or datetime.now(UTC)).date()
 
 
 def _tehran(moment: datetime) -> datetime:

@@ -37,6 +37,7 @@ from app.forms.models import DraftStatus, FormDraft
 from app.forms.services import Owner, find_submission, start_draft, submit_draft
 from app.i18n import localized
 from app.notifications.models import Notification
+from app.persian.jalali import tehran_today
 from app.persian.property import RegistryPlate
 from app.portal.models import TaskDraft
 from app.processes.models import ProcessVersion
@@ -198,7 +199,7 @@ def visible_case(
 
     `to_read` leaves the engine state unloaded: pages that only show a case never need it.
     """
-    parameters = {"case_id": case_id, "user_id": user.id, "today": datetime.now(UTC).date()}
+    parameters = {"case_id": case_id, "user_id": user.id, "today": tehran_today()}
     return db.session.scalars(_visible_case_statement(lock, to_read), parameters).first()
 
 

@@ -7,7 +7,7 @@ their edge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -20,7 +20,7 @@ from app.certificates.models import DocumentStatus, IssuedDocument
 from app.db import db
 from app.fees.models import Invoice, InvoiceStatus
 from app.persian.identifiers import check_postal_code
-from app.persian.jalali import TEHRAN
+from app.persian.jalali import tehran_today
 from app.persian.property import RegistryPlate, check_renewal_code
 from app.persian.text import normalize_identifier
 from app.properties.models import ZONING_FIELDS, Property, PropertyCase, Violation, ViolationStatus
@@ -29,12 +29,6 @@ from app.properties.models import ZONING_FIELDS, Property, PropertyCase, Violati
 PERMIT = "building_permit"
 COMPLETION = "completion_certificate"
 NO_VIOLATION = "no_violation_certificate"
-
-
-def tehran_today(now: datetime | None = None) -> date:
-    """Today's date in Tehran (documents expire by local calendar days)."""
-    moment = now or datetime.now(UTC)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(TEHRAN).date()
 
 
 def plate_of(prop: Property) -> RegistryPlate:

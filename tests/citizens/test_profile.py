@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from app.accounts.models import User
@@ -191,6 +192,18 @@ def test_a_representation_needs_a_document_and_valid_fields(
     assert errors["reference"] == "شماره سند و دفترخانه را وارد کنید."
     assert errors["valid_until"] == "این تاریخ گذشته است: اعتبار وکالت‌نامه پایان یافته است."
     assert errors["document"] == "پرونده اسکن‌شده وکالت‌نامه را انتخاب کنید (PDF، JPEG یا PNG)."
+
+
+def test_a_power_of_attorney_ending_today_in_tehran_is_refused_after_its_midnight(
+    client: FlaskClient, citizen: User, storage_dir: Path, login_as: Callable[[User], None]
+) -> None:
+    with freeze_time("2026-06-30 21:00:00"):  # 30 June (۱۴۰۵/۰۴/۰۹) in UTC, 1 July in Tehran
+        login_as(citizen)  # a session signed at this moment, not in the test's future
+        response = declare(client, None, valid_until="۱۴۰۵/۰۴/۰۹")
+    assert field_errors(response.text)["valid_until"] == (
+        "این تاریخ گذشته است: اعتبار وکالت‌نامه پایان یافته است."
+    )
+    assert 'value="۱۴۰۵/۰۴/۰۹"' in response.text  # what they typed is kept
 
 
 def test_nobody_sees_another_citizens_power_of_attorney(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
+from freezegun import freeze_time
 
 from app.accounts.services import ensure_citizen
 from app.citizens.models import (
@@ -114,6 +115,24 @@ def test_only_verified_current_representations_count(app: Flask) -> None:
     withdraw_representation(for_person)
     assert for_person.status == RepresentationStatus.REVOKED
     assert represented_owner_ids(agent, today=date(2026, 6, 1)) == {company.id}
+
+
+def test_a_power_of_attorney_ends_with_tehrans_day_not_the_servers(app: Flask) -> None:
+    agent = ensure_citizen("09140001002", "مریم نیک‌پور", "1382046170")
+    clerk = ensure_citizen("09140001099", "کارمند", "1360524185")
+    person = owner_account(PersonKind.NATURAL, "1375903381", "حسین رضایی")
+    representation = declare_representation(
+        agent,
+        kind=RepresentationKind.ATTORNEY,
+        owner=person,
+        reference="۱۲۳",
+        valid_until=date(2026, 6, 30),
+    )
+    decide_representation(representation, approve=True, actor=clerk)
+    with freeze_time("2026-06-30 20:00:00"):  # 23:30 in Tehran: its last half hour
+        assert represented_owner_ids(agent) == {person.id}
+    with freeze_time("2026-06-30 21:00:00"):  # still 30 June in UTC, 1 July in Tehran
+        assert represented_owner_ids(agent) == set()
 
 
 def test_a_rejected_representation_gives_no_access(app: Flask) -> None:
