@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from app.forms.definitions import (
     FORM_KEY,
+    PREFILL_FACTS,
     PROPERTY_NAME,
     WIDGETS,
     Field,
@@ -30,6 +31,7 @@ FIELD_UI_KEYS = {
     "ui:options",
     "ui:order",
     "ui:autocomplete",
+    "ui:prefill",
 }
 #: The JSON types each widget can hold.
 WIDGET_TYPES = {
@@ -177,6 +179,16 @@ class _FileChecker:
                         f"x-dateOrder: {role!r} must name a date field",
                     )
 
+    def prefill(self, field: Field) -> None:
+        fact = field.ui["ui:prefill"]
+        if fact not in PREFILL_FACTS:
+            known = ", ".join(sorted(PREFILL_FACTS))
+            self.add(field.pattern, f"ui:prefill {fact!r} is not a citizen's fact (known: {known})")
+        elif "." in field.pattern:
+            self.add(field.pattern, "ui:prefill goes on a question of the form, not inside a group")
+        elif field.widget not in ("text", "textarea"):
+            self.add(field.pattern, "ui:prefill fills text questions only")
+
     def field(self, field: Field) -> None:
         path = field.pattern
         schema, ui = field.schema, field.ui
@@ -200,6 +212,8 @@ class _FileChecker:
         for key in ui:
             if key.startswith("ui:") and key not in FIELD_UI_KEYS and key != "ui:pages":
                 self.add(path, f"unknown ui key {key!r}")
+        if "ui:prefill" in ui:
+            self.prefill(field)
         if field.widget in CHOICE_WIDGETS or (field.widget == "radios"):
             self.choices(field)
         if field.widget == "file":

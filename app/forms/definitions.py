@@ -40,6 +40,12 @@ WIDGETS = frozenset(
 )
 
 
+#: What `ui:prefill` may name: the facts a citizen's account and profile hold. A form opts a
+#: field in, because the same words mean different people across forms (the applicant's
+#: national code in one, the owner's in another; the applicant's postal code or the property's).
+PREFILL_FACTS = frozenset({"national_code", "full_name", "mobile", "postal_code", "email"})
+
+
 class FormNotFound(LookupError):
     """No form definition exists for a key."""
 
@@ -69,6 +75,12 @@ class Field:
 
     def placeholder(self) -> str:
         return localized(self.ui.get("ui:placeholder")) if self.ui.get("ui:placeholder") else ""
+
+    @property
+    def prefill(self) -> str | None:
+        """The citizen's fact (one of PREFILL_FACTS) a new draft starts this field with."""
+        fact = self.ui.get("ui:prefill")
+        return fact if isinstance(fact, str) else None
 
     @property
     def format(self) -> str | None:

@@ -27,6 +27,7 @@ from app.cases import services as cases
 from app.cases import workflow as bridge
 from app.cases.connectors import render_notification
 from app.cases.models import Case, CaseEvent, CaseStatus, CaseTask, TaskState
+from app.citizens.models import CitizenProfile
 from app.citizens.services import represented_owners
 from app.db import db
 from app.documents.models import Document
@@ -383,10 +384,29 @@ def task_draft(case: Case, task: CaseTask, citizen: User) -> FormDraft:
         if draft is not None:
             return draft
     form = task_form(case, task)
-    draft = start_draft(form, Owner(user_id=citizen.id), initial=_earlier_answers(case, task, form))
+    initial = {**_profile_answers(form, citizen), **_earlier_answers(case, task, form)}
+    draft = start_draft(form, Owner(user_id=citizen.id), initial=initial)
     db.session.add(TaskDraft(case_task_id=task.id, draft_id=draft.id))
     db.session.flush()
     return draft
+
+
+def _profile_answers(form: FormDefinition, citizen: User) -> dict[str, str]:
+    """What the citizen already told us, for the questions the form marks with `ui:prefill`:
+    nobody should type their own name and national code twice. The answers stay theirs to
+    change (someone filing for another owner changes them)."""
+    wanted = {f.name: f.prefill for f in form.fields if f.prefill}
+    if not wanted:
+        return {}
+    profile = db.session.get(CitizenProfile, citizen.id)
+    facts = {
+        "national_code": citizen.national_code,
+        "full_name": citizen.full_name,
+        "mobile": citizen.mobile,
+        "postal_code": profile.postal_code if profile else None,
+        "email": profile.email if profile else None,
+    }
+    return {name: value for name, fact in wanted.items() if (value := facts.get(fact))}
 
 
 def _earlier_answers(case: Case, task: CaseTask, form: FormDefinition) -> dict[str, Any]:

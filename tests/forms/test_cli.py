@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 
 from tests.forms.conftest import FIXTURES
@@ -82,3 +84,41 @@ def test_a_choice_without_labels_in_both_languages_is_reported(app: Flask, tmp_p
     )
     assert code == 1
     assert lines == ["forms/p/f.json: c: option 'b' needs a label in ui:enumLabels with fa and en"]
+
+
+def test_a_prefill_must_name_a_citizens_fact_on_a_text_question(app: Flask, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "forms" / "p").mkdir(parents=True)
+    (tmp_path / "processes" / "p").mkdir(parents=True)
+    (tmp_path / "processes" / "p" / "p.bpmn").write_text(
+        '<x name="formKey" value="p/f"/>', encoding="utf-8"
+    )
+    label = {"ui:label": {"fa": "ب", "en": "L"}}
+    form = {
+        "title": {"fa": "ف", "en": "F"},
+        "schema": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "code": {"type": "string"},
+                "count": {"type": "integer"},
+                "owner": {"type": "object", "properties": {"mobile": {"type": "string"}}},
+            },
+        },
+        "ui": {
+            "name": {**label, "ui:prefill": "full_name"},
+            "code": {**label, "ui:prefill": "salary"},
+            "count": {**label, "ui:prefill": "national_code"},
+            "owner": {**label, "mobile": {**label, "ui:prefill": "mobile"}},
+        },
+    }
+    (tmp_path / "forms" / "p" / "f.json").write_text(json.dumps(form), encoding="utf-8")
+    code, lines = run(
+        app, "--forms-dir", str(tmp_path / "forms"), "--processes-dir", str(tmp_path / "processes")
+    )
+    assert code == 1
+    assert sorted(lines) == [
+        "forms/p/f.json: code: ui:prefill 'salary' is not a citizen's fact "
+        "(known: email, full_name, mobile, national_code, postal_code)",
+        "forms/p/f.json: count: ui:prefill fills text questions only",
+        "forms/p/f.json: owner.mobile: ui:prefill goes on a question of the form, not inside a group",
+    ]

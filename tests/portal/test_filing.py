@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.accounts.models import District, User
 from app.cases import workflow as bridge
 from app.cases.models import Case, CaseStatus, TaskState
+from app.citizens.services import profile_of
 from app.db import db
 from app.documents.models import DocumentVersion
 from app.forms.models import FormSubmission
@@ -120,6 +121,34 @@ def test_a_draft_resumes_where_the_citizen_left_it(
     listing = client.get("/my/cases").get_data(as_text=True)
     assert "پیش‌نویس، هنوز فرستاده نشده" in listing
     assert f'href="{base}"' in listing
+
+
+def test_the_application_starts_with_what_the_citizens_profile_holds(
+    client: FlaskClient, login_as: Callable[[User], None], citizen: User, district: District
+) -> None:
+    profile_of(citizen).postal_code = "5166614776"  # and no e-mail
+    login_as(citizen)
+    client.post(f"{SERVICE}/apply", data={"district": str(district.id)})
+    case = only_case(citizen)
+    base = f"/my/cases/{case.id}/tasks/{open_task(case).id}"
+
+    def typed() -> dict[str, str]:
+        page = html.fromstring(client.get(f"{base}/1").get_data(as_text=True))
+        return {
+            name: page.xpath(f"//input[@name='{name}']")[0].get("value") or ""
+            for name in ("applicant_name", "national_code", "mobile", "postal_code", "email")
+        }
+
+    assert typed() == {
+        "applicant_name": "علی کریمی",
+        "national_code": "1360524185",
+        "mobile": "09140001001",
+        "postal_code": "5166614776",
+        "email": "",
+    }
+    # Only a start: what the citizen types instead is what the draft keeps.
+    client.post(f"{base}/1", data={**APPLICANT, "applicant_name": "زهرا کریمی", "_action": "draft"})
+    assert typed()["applicant_name"] == "زهرا کریمی"
 
 
 def test_a_refused_upload_keeps_the_typed_answers_and_stores_nothing(
