@@ -151,6 +151,11 @@ def test_file_follow_and_look_up_a_request(
     assert current.first.get_attribute("data-element-id") == "review_application"
     assert page.locator(".djs-element.done[data-element-id=submit_application]").count() == 1
     assert page.locator(".bjs-powered-by").is_visible()
+    # A figure, not an image: an image's content is hidden from screen readers, yet the
+    # viewer's watermark link inside it can still take the focus.
+    diagram = page.get_by_role("figure", name=re.compile("مرحله کنونی"))
+    assert diagram.count() == 1
+    assert diagram.get_by_role("link").count() == 1  # the bpmn.io watermark, announced
     assert page.locator(".diagram").evaluate("e => getComputedStyle(e).direction") == "ltr"
     assert page.evaluate("document.fonts.check('12px Vazirmatn')")
     page.locator(".diagram").scroll_into_view_if_needed()
