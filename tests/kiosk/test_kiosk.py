@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from lxml import html
 from sqlalchemy import select
 
 from app.accounts.models import User
@@ -61,6 +62,11 @@ def test_the_start_screen_marks_the_terminal_and_offers_sign_in(client: FlaskCli
     response = client.get("/kiosk/")
     assert response.status_code == 200
     assert 'class="kiosk-bar"' in response.text
+    # The bar is a landmark of its own, named by its title, like the header and main beside it.
+    bar = html.fromstring(response.text).xpath("//*[@class='kiosk-bar']")[0]
+    assert bar.get("role") == "region"
+    title = bar.xpath(f"//*[@id='{bar.get('aria-labelledby')}']")[0]
+    assert title.text_content() == "پایانه خودخدمت"
     assert "/login" in response.text
     assert "kiosk.css" in response.text
     assert 'http-equiv="refresh"' in response.text
