@@ -32,6 +32,7 @@ from app.kiosk.services import (
     visible_cases,
 )
 from app.persian import normalize_identifier
+from app.portal.services import current_step_text
 
 bp = Blueprint(
     "kiosk",
@@ -153,7 +154,8 @@ def slip(tracking_code: str) -> ResponseReturnValue:
     case = case_for_slip(current_user, normalize_identifier(tracking_code))
     if case is None:
         abort(404)
-    return render_template("kiosk/slip.html", case=case)
+    current_step = current_step_text(case.process_version, case.current_step)
+    return render_template("kiosk/slip.html", case=case, current_step=current_step)
 
 
 # --- assisted filing: a counter clerk files for a citizen who confirms by code ---------------

@@ -36,7 +36,7 @@ from app.fees.models import Invoice, InvoiceStatus
 from app.forms.definitions import FormDefinition, load_form, parse_definition
 from app.forms.models import DraftStatus, FormDraft
 from app.forms.services import Owner, find_submission, start_draft, submit_draft
-from app.i18n import localized
+from app.i18n import current_locale, localized
 from app.notifications.models import Notification
 from app.persian.jalali import tehran_today
 from app.persian.property import RegistryPlate
@@ -115,11 +115,27 @@ def bpmn_facts(version: ProcessVersion) -> BpmnFacts:
     """What the version's BPMN says about its elements, parsed once per version."""
     cached = _facts_cache.get(version.content_hash)
     if cached is None:
-        cached = _parse_facts(version.files.get("process.bpmn", ""))
-        if len(_facts_cache) > 64:
-            _facts_cache.clear()
-        _facts_cache[version.content_hash] = cached
+        cached = _keep_facts(version.content_hash, version.files.get("process.bpmn", ""))
     return cached
+
+
+def facts_by_hash(version_id: int, content_hash: str) -> BpmnFacts:
+    """The BPMN facts of a version known only by id and content hash (as the lookup knows it)."""
+    cached = _facts_cache.get(content_hash)
+    if cached is None:
+        files = db.session.scalar(
+            select(ProcessVersion.files).where(ProcessVersion.id == version_id)
+        )
+        cached = _keep_facts(content_hash, (files or {}).get("process.bpmn", ""))
+    return cached
+
+
+def _keep_facts(content_hash: str, xml: str) -> BpmnFacts:
+    facts = _parse_facts(xml)
+    if len(_facts_cache) > 64:
+        _facts_cache.clear()
+    _facts_cache[content_hash] = facts
+    return facts
 
 
 def _parse_facts(xml: str) -> BpmnFacts:
@@ -285,8 +301,31 @@ class StepView:
 
 def step_name(version: ProcessVersion, element_id: str, fallback: str) -> str:
     """A step's name in the page's language: the card's `step_names`, else the BPMN name."""
-    names = card_of(version).get("step_names") or {}
-    return localized(names[element_id]) if element_id in names else fallback
+    return _in_page_language(card_of(version).get("step_names") or {}, element_id, fallback)
+
+
+def _in_page_language(step_names: dict[str, Any], element_id: str, bpmn_name: str) -> str:
+    # A card may name a step in English only: in Persian the BPMN's own name stays.
+    texts = step_names.get(element_id)
+    text = texts.get(current_locale()) if isinstance(texts, dict) else None
+    return str(text) if text else bpmn_name
+
+
+def current_step_text(version: ProcessVersion, current_step: str) -> str:
+    """The case's current step(s) in the page's language."""
+    return _current_step_text(bpmn_facts(version).names, card_of(version), current_step)
+
+
+def _current_step_text(names: dict[str, str], card: dict[str, Any], current_step: str) -> str:
+    # The engine keeps the current steps as their BPMN names joined by «، » (waiting for a
+    # payment is a step with no task), so each is found among the elements by its name.
+    step_names = card.get("step_names") or {}
+    parts = [part.strip() for part in current_step.split("،") if part.strip()]
+    if not step_names or not parts:
+        return current_step
+    ids = {name: element_id for element_id, name in names.items()}
+    texts = [_in_page_language(step_names, ids.get(part, ""), part) for part in parts]
+    return ("، " if current_locale() == "fa" else ", ").join(texts)
 
 
 def service_steps(version: ProcessVersion) -> list[StepView]:
@@ -516,6 +555,7 @@ class CaseSummary:
 
     case: Case
     service: str
+    current_step: str
     holders: list[str]
     unsubmitted: bool
     next_task: CaseTask | None
@@ -545,6 +585,7 @@ def my_cases(user: User) -> list[CaseSummary]:
             CaseSummary(
                 case=case,
                 service=service_name(case.process_version),
+                current_step=current_step_text(case.process_version, case.current_step),
                 holders=[catalogue.name(lane) for lane in lanes],
                 unsubmitted=case.status == CaseStatus.WAITING_CITIZEN
                 and all(t.lane in citizen and t.state == TaskState.OPEN for t in tasks),
@@ -578,6 +619,7 @@ class CasePage:
 
     case: Case
     service: str
+    current_step: str
     timeline: list[TimelineEntry]
     municipality_time: timedelta
     citizen_time: timedelta
@@ -764,6 +806,7 @@ def case_page(case: Case, viewer: User, now: datetime | None = None) -> CasePage
     return CasePage(
         case=case,
         service=service_name(version),
+        current_step=_current_step_text(names, card_of(version), case.current_step),
         timeline=timeline,
         municipality_time=municipality,
         citizen_time=citizen_time,
@@ -922,10 +965,11 @@ def lookup_status(
     open_tasks = [r for r in rows if r.element_id is not None]
     catalogue = roles()
     card = card_by_hash(row.process_version_id, row.content_hash)
-    names = card.get("step_names") or {}
-    steps = [
-        localized(names[t.element_id]) if t.element_id in names else t.name for t in open_tasks
-    ] or ([row.current_step] if row.current_step else [])
+    step_names = card.get("step_names") or {}
+    steps = [_in_page_language(step_names, t.element_id, t.name) for t in open_tasks]
+    if not steps and row.current_step:  # waiting for a payment or a message: no task
+        facts = facts_by_hash(row.process_version_id, row.content_hash)
+        steps = [_current_step_text(facts.names, card, row.current_step)]
     since = min((_utc(t.created_at) for t in open_tasks if t.created_at), default=None)
     return PublicStatus(
         service=localized(card.get("name") or row.process_key),
