@@ -304,11 +304,12 @@ def step_name(version: ProcessVersion, element_id: str, fallback: str) -> str:
     return _in_page_language(card_of(version).get("step_names") or {}, element_id, fallback)
 
 
-def _in_page_language(step_names: dict[str, Any], element_id: str, bpmn_name: str) -> str:
-    # A card may name a step in English only: in Persian the BPMN's own name stays.
-    texts = step_names.get(element_id)
+def _in_page_language(card_texts: dict[str, Any], element_id: str, bpmn_text: str) -> str:
+    # A card may give a step's name or documentation in English only: in Persian the BPMN's
+    # own text stays.
+    texts = card_texts.get(element_id)
     text = texts.get(current_locale()) if isinstance(texts, dict) else None
-    return str(text) if text else bpmn_name
+    return str(text) if text else bpmn_text
 
 
 def current_step_text(version: ProcessVersion, current_step: str) -> str:
@@ -358,8 +359,13 @@ def service_steps(version: ProcessVersion) -> list[StepView]:
 
 
 def documentation(version: ProcessVersion) -> dict[str, str]:
-    """The BPMN documentation of each element (what a step is about), by element id."""
-    return bpmn_facts(version).documentation
+    """What each step is about, by element id, in the page's language: the card's
+    `step_documentation`, else the BPMN documentation (Persian)."""
+    texts = card_of(version).get("step_documentation") or {}
+    return {
+        element_id: _in_page_language(texts, element_id, bpmn_text)
+        for element_id, bpmn_text in bpmn_facts(version).documentation.items()
+    }
 
 
 # --- Filing -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from lxml import etree, html
 
-from app.accounts.models import User
+from app.accounts.models import District, User
 from app.cases.models import Case, CaseStatus
 from tests.portal.conftest import review
 
@@ -54,6 +54,25 @@ def test_the_case_page_and_my_cases_name_the_steps_in_the_pages_language(
     assert fact(persian, "مرحله کنونی") == "بررسی مدارک"
 
 
+def test_the_service_page_explains_the_steps_in_the_pages_language(
+    client: FlaskClient, district: District
+) -> None:
+    def steps(lang: str) -> list[str]:
+        page = client.get(f"/services/sample_permit?lang={lang}").get_data(as_text=True)
+        return [
+            " ".join(li.text_content().split())
+            for li in html.fromstring(page).xpath("//ol[@class='steps']/li")
+        ]
+
+    english = steps("en")
+    assert any(
+        s.startswith("Document review") and "The urban-planning expert reviews the documents" in s
+        for s in english
+    )
+    assert not [s for s in english if "کارشناس" in s]
+    assert any("کارشناس شهرسازی مدارک را بررسی" in s for s in steps("fa"))
+
+
 def test_a_step_with_no_task_is_named_in_the_pages_language_too(
     client: FlaskClient,
     file_request: Callable[..., Case],
@@ -90,3 +109,9 @@ def test_every_step_a_citizen_can_meet_has_an_english_name(package: str) -> None
     }
     english = {key for key, texts in card.get("step_names", {}).items() if texts.get("en")}
     assert sorted(named - english) == []
+    documented = {
+        element.getparent().get("id")
+        for element in etree.parse(str(folder / "process.bpmn")).iter(f"{BPMN}documentation")
+    }
+    explained = {k for k, texts in card.get("step_documentation", {}).items() if texts.get("en")}
+    assert sorted(documented - explained) == []
