@@ -43,6 +43,7 @@ from app.persian.property import RegistryPlate
 from app.portal.models import TaskDraft
 from app.processes.models import ProcessVersion
 from app.processes.services import latest_version
+from app.processes.step_names import card_text, current_steps_text
 from app.properties.models import Property
 from app.properties.services import plate_of, property_of_case
 from app.transparency import services as transparency
@@ -305,11 +306,7 @@ def step_name(version: ProcessVersion, element_id: str, fallback: str) -> str:
 
 
 def _in_page_language(card_texts: dict[str, Any], element_id: str, bpmn_text: str) -> str:
-    # A card may give a step's name or documentation in English only: in Persian the BPMN's
-    # own text stays.
-    texts = card_texts.get(element_id)
-    text = texts.get(current_locale()) if isinstance(texts, dict) else None
-    return str(text) if text else bpmn_text
+    return card_text(card_texts, element_id, bpmn_text, current_locale())
 
 
 def current_step_text(version: ProcessVersion, current_step: str) -> str:
@@ -318,15 +315,8 @@ def current_step_text(version: ProcessVersion, current_step: str) -> str:
 
 
 def _current_step_text(names: dict[str, str], card: dict[str, Any], current_step: str) -> str:
-    # The engine keeps the current steps as their BPMN names joined by «، » (waiting for a
-    # payment is a step with no task), so each is found among the elements by its name.
     step_names = card.get("step_names") or {}
-    parts = [part.strip() for part in current_step.split("،") if part.strip()]
-    if not step_names or not parts:
-        return current_step
-    ids = {name: element_id for element_id, name in names.items()}
-    texts = [_in_page_language(step_names, ids.get(part, ""), part) for part in parts]
-    return ("، " if current_locale() == "fa" else ", ").join(texts)
+    return current_steps_text(step_names, names, current_step, current_locale())
 
 
 def service_steps(version: ProcessVersion) -> list[StepView]:
