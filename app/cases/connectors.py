@@ -18,6 +18,7 @@ from app.cases.models import Case
 from app.certificates import services as certificates
 from app.db import db
 from app.notifications.models import Notification
+from app.notifications.steps import PerLanguage
 from app.persian.identifiers import calbit
 from app.persian.jalali import to_jalali
 from app.persian.money import format_rial
@@ -82,7 +83,10 @@ def render_notification(template: Mapping[str, str], values: Mapping[str, Any]) 
     """The fa and en texts of a card notification, with the event's values filled in."""
     texts = []
     for locale in ("fa", "en"):
-        localized = dict(values)
+        localized = {
+            key: getattr(value, locale) if isinstance(value, PerLanguage) else value
+            for key, value in values.items()
+        }
         if isinstance(values.get("amount"), int):
             localized["amount"] = format_rial(values["amount"], locale, unit=False)
         texts.append(str(template.get(locale, "")).format_map(_Blanks(localized)))

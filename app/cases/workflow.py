@@ -22,8 +22,9 @@ from sqlalchemy import delete, select
 from app.calendar.working import CalendarSnapshot
 from app.cases.models import Case, CaseEvent, CaseStatus, CaseTask, MessageWait, TaskState
 from app.db import db
-from app.notifications.steps import notify_step_changed
+from app.notifications.steps import PerLanguage, notify_step_changed
 from app.processes.models import ProcessVersion
+from app.processes.step_names import card_text, current_steps_text
 from engine import (
     SERIALIZER_VERSION,
     CompiledProcess,
@@ -257,7 +258,8 @@ def save_workflow(case: Case, workflow: Workflow, result: StepResult) -> None:
         [task.id for task in human_tasks],
         new_stage=new_stage and not _by_applicant(case, result),
         completed=just_completed,
-        step_name=_stage_name(case, result, just_completed),
+        # Named only when a message is written: naming reads the version's card.
+        stage=lambda: _stage_name(case, result, just_completed),
     )
 
 
@@ -271,13 +273,21 @@ def _by_applicant(case: Case, result: StepResult) -> bool:
     )
 
 
-def _stage_name(case: Case, result: StepResult, completed: bool) -> str:
+def _stage_name(case: Case, result: StepResult, completed: bool) -> PerLanguage:
     # What the applicant's stage message calls the new stage: the open steps, or the end
-    # event the case reached (the BPMN's own words, e.g. «پروانه صادر شد»).
+    # event the case reached (the BPMN's own words, e.g. «پروانه صادر شد»), and in English
+    # the card's `step_names` for them.
+    step_names = (case.process_version.card or {}).get("step_names") or {}
     if completed:
-        ends = [e.element_name for e in result.history if e.kind == "end_reached"]
-        return next((name for name in reversed(ends) if name), case.outcome or "")
-    return case.current_step
+        ends = [e for e in result.history if e.kind == "end_reached" and e.element_name]
+        if not ends:
+            return PerLanguage(case.outcome or "", case.outcome or "")
+        end = ends[-1]
+        name = end.element_name or ""
+        return PerLanguage(name, card_text(step_names, end.element_id or "", name, "en"))
+    names = compiled(case.process_version).element_names
+    english = current_steps_text(step_names, names, case.current_step, "en")
+    return PerLanguage(case.current_step, english)
 
 
 def _mirror_business_columns(case: Case, result: StepResult) -> None:

@@ -15,7 +15,8 @@ announcement and no generic one is added.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,16 @@ from app.notifications.models import DeliveryState, Notification
 
 #: The service card's event for a new stage.
 EVENT_KEY = "step_changed"
+
+
+@dataclass(frozen=True)
+class PerLanguage:
+    """A notification value that differs by language: the new stage's name, for one."""
+
+    fa: str
+    en: str
+
+
 #: The role the stage messages are addressed to (the applicant).
 APPLICANT_ROLE = "APPLICANT"
 #: session.info key: ids of cases whose applicant was sent a message in this operation.
@@ -61,13 +72,14 @@ def notify_step_changed(
     *,
     new_stage: bool,
     completed: bool,
-    step_name: str,
+    stage: Callable[[], PerLanguage],
 ) -> bool:
     """Write the applicant's stage message when the case reached a new stage; True if written.
 
     Called after every engine operation (it also forgets what this operation already told
     the applicant). Writes nothing for a case without an applicant, a package without a
-    `step_changed` text, or a stage the applicant has already been told about.
+    `step_changed` text, or a stage the applicant has already been told about. `stage` names
+    the new stage in both languages; it is called only when the message is written.
     """
     told = db.session.info.get(_TOLD, set())
     already_told = case.id in told
@@ -80,7 +92,7 @@ def notify_step_changed(
     from app.cases.connectors import render_notification
 
     text_fa, text_en = render_notification(
-        template, {"tracking_code": case.tracking_code, "step": step_name}
+        template, {"tracking_code": case.tracking_code, "step": stage()}
     )
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -22,7 +22,7 @@ from app.cases.jobs import sweep_due_timers
 from app.cases.models import Case, CaseTask, TaskState
 from app.db import db
 from app.notifications.models import Notification
-from app.notifications.steps import EVENT_KEY, notify_step_changed, stage_key
+from app.notifications.steps import EVENT_KEY, PerLanguage, notify_step_changed, stage_key
 from app.processes.services import deploy_all, latest_version
 
 START = "2025-09-23 05:00:00+00:00"  # Tuesday 1404-07-01
@@ -128,11 +128,14 @@ def test_a_stage_reached_through_someone_else_writes_one_message(people: dict[st
     assert case.tracking_code in message.text_fa
     assert "«" + _open(case, "submit_application").name + "»" in message.text_fa
     assert case.tracking_code in message.text_en
+    assert "“Application”" in message.text_en  # the card's English name for the step
     ready = [t.engine_task_id for t in case.tasks if t.state == TaskState.OPEN]
     assert message.idempotency_key == stage_key(case.id, ready, completed=False)
 
     # Saved again at the same stage (a retried job, a repeated save): still one message.
-    notify_step_changed(case, ready, new_stage=True, completed=False, step_name="x")
+    notify_step_changed(
+        case, ready, new_stage=True, completed=False, stage=lambda: PerLanguage("x", "x")
+    )
     db.session.commit()
     assert len(_stage_messages(case)) == 1
 
@@ -238,3 +241,13 @@ def test_a_completion_writes_the_case_row_once_and_no_figures_inline(
     # 23 before; PostgreSQL writes the audit entry and its head in one statement.
     assert len(seen) <= (10 if db.session.get_bind().dialect.name == "postgresql" else 13), seen
     db.session.rollback()
+
+
+def test_the_end_a_case_reaches_is_named_in_both_languages(people: dict[str, Any]) -> None:
+    case = _start(people, people["citizen"])
+    case = _complete(case, "submit_application", APPLICATION, people["citizen"])
+    case = _complete(case, "review_application", {"decision": "reject"}, people["expert"])
+    assert case.completed_at is not None
+    final = _stage_messages(case)[-1]
+    assert "«درخواست رد شد»" in final.text_fa  # the end event's BPMN name
+    assert "“Application rejected”" in final.text_en  # and the card's English for it
