@@ -10,9 +10,8 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 import jdatetime
@@ -31,8 +30,8 @@ from app.calendar.working import (
     paused_days,
 )
 from app.db import db
+from app.persian.jalali import tehran_today
 
-TEHRAN = ZoneInfo("Asia/Tehran")
 DEFAULT_CODE = "default"
 THURSDAY, FRIDAY = 3, 4
 #: The first rule starts long before any case: 1300-01-01.
@@ -46,12 +45,6 @@ class CalendarProblem(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
-
-
-def local_date(moment: datetime) -> date:
-    """The Tehran date of a moment (naive datetimes are UTC, as SQLite returns them)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(TEHRAN).date()
 
 
 def jalali_year_range(year: int) -> tuple[date, date]:
@@ -354,8 +347,8 @@ def pause_intervals(case: Any, *, include_agency: bool = False) -> list[Pause]:
         lanes |= {code for code, role in roles.items() if role.get("agency")}
     return [
         Pause(
-            local_date(task.created_at),
-            local_date(task.completed_at) if task.completed_at else None,
+            tehran_today(task.created_at),
+            tehran_today(task.completed_at) if task.completed_at else None,
         )
         for task in case.tasks
         if task.lane in lanes
@@ -380,10 +373,10 @@ def effective_due_date(
         amount, unit = legal.get("value"), legal.get("unit")
     if calendar is None or amount is None or unit is None:
         return None
-    today = today or local_date(datetime.now(UTC))
+    today = today or tehran_today()
     pauses = pause_intervals(case, include_agency=include_agency)
     paused = paused_days(pauses, today)
-    due = due_date(calendar, local_date(case.created_at), int(amount), unit, paused)
+    due = due_date(calendar, tehran_today(case.created_at), int(amount), unit, paused)
     return CaseDeadline(
         due=due,
         amount=int(amount),

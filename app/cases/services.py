@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import joinedload
@@ -21,11 +20,11 @@ from app.cases import workflow as bridge
 from app.cases.models import Case, CaseStatus, CaseTask, MessageWait, TaskState
 from app.db import db
 from app.persian.identifiers import new_tracking_code
+from app.persian.jalali import tehran_today
 from app.processes.models import ProcessVersion
 from engine import MigrationDiff, StepResult, TaskNotFound, TaskNotReady, diff_versions, migrate
 
 #: Filing dates are calendar days in Iran.
-TEHRAN = ZoneInfo("Asia/Tehran")
 
 
 class CaseConflict(Exception):
@@ -86,7 +85,7 @@ def start_case(
     db.session.add(case)
     db.session.flush()  # the case id ties history, tasks and connector records to it
     # The filing date picks the tariff book (fees) and is the case's legal start date.
-    filed_on = bridge.utc_now().astimezone(TEHRAN).date().isoformat()
+    filed_on = tehran_today(bridge.utc_now()).isoformat()
     start_data = {"tracking_code": case.tracking_code, "filed_on": filed_on, **data}
     workflow = bridge.start_workflow(
         case, start_data, bridge.actor_for(actor.id if actor else None)

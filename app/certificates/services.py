@@ -15,7 +15,7 @@ from app.certificates.models import DocumentStatus, IssuedDocument
 from app.certificates.signing import signing_key, verify_signature
 from app.db import db
 from app.persian.identifiers import calbit
-from app.persian.jalali import TEHRAN, to_jalali
+from app.persian.jalali import tehran_today, to_jalali
 
 
 class DocumentStateError(ValueError):
@@ -43,14 +43,14 @@ def signed_data(document: IssuedDocument) -> dict[str, Any]:
 
 def valid_until(issued_at: datetime, valid_days: int) -> date:
     """The last valid day of a document valid `valid_days` calendar days from its issue (Tehran)."""
-    return _utc(issued_at).astimezone(TEHRAN).date() + timedelta(days=valid_days)
+    return tehran_today(issued_at) + timedelta(days=valid_days)
 
 
 def is_expired(document: IssuedDocument, now: datetime) -> bool:
     """Whether the document's validity period has ended by `now` (Tehran calendar days)."""
     if document.valid_until is None:
         return False
-    return _utc(now).astimezone(TEHRAN).date() > document.valid_until
+    return tehran_today(now) > document.valid_until
 
 
 def new_document_number(district_code: str, now: datetime) -> str:

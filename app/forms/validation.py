@@ -10,7 +10,6 @@ Cross-field keywords (documented in forms/README.md), checked after each field's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +21,7 @@ from app.forms.definitions import Field, FormDefinition
 from app.forms.formats import FORMATS, check_jalali, format_checker
 from app.forms.normalise import UNKNOWN_TYPE, get_path
 from app.i18n import current_locale, localized
-from app.persian import TEHRAN, InvalidValue, to_jalali
+from app.persian import InvalidValue, tehran_today, to_jalali
 
 Data = dict[str, Any]
 
@@ -70,7 +69,7 @@ def _date_order(validator: Any, spec: Any, instance: Any, schema: Any) -> Iterat
 
 def today_jalali() -> str:
     """Today's Jalali date in Tehran as YYYY-MM-DD."""
-    year, month, day = to_jalali(datetime.now(TEHRAN).date())
+    year, month, day = to_jalali(tehran_today())
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 

@@ -17,7 +17,7 @@ from app.db import db
 from app.i18n import current_locale
 from app.inspections import services
 from app.office.services import is_supervisor, may_see
-from app.persian.jalali import TEHRAN, parse_jalali_date, to_jalali
+from app.persian.jalali import TEHRAN, parse_jalali_date, tehran_today, to_jalali
 from app.persian.messages import InvalidValue, message
 from app.persian.text import to_ascii_digits
 
@@ -100,7 +100,7 @@ def slots() -> ResponseReturnValue:
                 db.session.commit()
                 flash(_("The visit time is open for booking."), "success")
                 return redirect(url_for(".slots"))
-    today = to_jalali(_now().astimezone(TEHRAN).date())
+    today = to_jalali(tehran_today(_now()))
     return render_template(
         "inspections/slots.html",
         slots=services.upcoming_slots([d.id for d in districts], _now()),
