@@ -286,7 +286,8 @@ def _stage_name(case: Case, result: StepResult, completed: bool) -> PerLanguage:
         name = end.element_name or ""
         return PerLanguage(name, card_text(step_names, end.element_id or "", name, "en"))
     names = compiled(case.process_version).element_names
-    english = current_steps_text(step_names, names, case.current_step, "en")
+    ids = {name: element_id for element_id, name in names.items()}  # once per stage message
+    english = current_steps_text(step_names, ids, case.current_step, "en")
     return PerLanguage(case.current_step, english)
 
 

@@ -107,6 +107,8 @@ class BpmnFacts:
 
     names: dict[str, str]
     documentation: dict[str, str]
+    #: Element ids by name: the current step is kept as names (`Case.current_step`).
+    ids: dict[str, str] = field(default_factory=dict)
 
 
 _facts_cache: dict[str, BpmnFacts] = {}
@@ -154,7 +156,7 @@ def _parse_facts(xml: str) -> BpmnFacts:
         owner = node.getparent()
         if owner is not None and owner.get("id") and node.text:
             docs[owner.get("id")] = node.text.strip()
-    return BpmnFacts(names, docs)
+    return BpmnFacts(names, docs, {name: element_id for element_id, name in names.items()})
 
 
 def light_version() -> Any:
@@ -311,12 +313,12 @@ def _in_page_language(card_texts: dict[str, Any], element_id: str, bpmn_text: st
 
 def current_step_text(version: ProcessVersion, current_step: str) -> str:
     """The case's current step(s) in the page's language."""
-    return _current_step_text(bpmn_facts(version).names, card_of(version), current_step)
+    return _current_step_text(bpmn_facts(version), card_of(version), current_step)
 
 
-def _current_step_text(names: dict[str, str], card: dict[str, Any], current_step: str) -> str:
+def _current_step_text(facts: BpmnFacts, card: dict[str, Any], current_step: str) -> str:
     step_names = card.get("step_names") or {}
-    return current_steps_text(step_names, names, current_step, current_locale())
+    return current_steps_text(step_names, facts.ids, current_step, current_locale())
 
 
 def service_steps(version: ProcessVersion) -> list[StepView]:
@@ -787,7 +789,8 @@ def case_page(case: Case, viewer: User, now: datetime | None = None) -> CasePage
             )
     timeline.sort(key=lambda entry: entry.at)
 
-    names = bpmn_facts(version).names
+    facts = bpmn_facts(version)
+    names = facts.names
     current_names = {name.strip() for name in case.current_step.split("،") if name.strip()}
     current = sorted(
         {t.element_id for t in tasks if t.state == TaskState.OPEN}
@@ -802,7 +805,7 @@ def case_page(case: Case, viewer: User, now: datetime | None = None) -> CasePage
     return CasePage(
         case=case,
         service=service_name(version),
-        current_step=_current_step_text(names, card_of(version), case.current_step),
+        current_step=_current_step_text(facts, card_of(version), case.current_step),
         timeline=timeline,
         municipality_time=municipality,
         citizen_time=citizen_time,
@@ -965,7 +968,7 @@ def lookup_status(
     steps = [_in_page_language(step_names, t.element_id, t.name) for t in open_tasks]
     if not steps and row.current_step:  # waiting for a payment or a message: no task
         facts = facts_by_hash(row.process_version_id, row.content_hash)
-        steps = [_current_step_text(facts.names, card, row.current_step)]
+        steps = [_current_step_text(facts, card, row.current_step)]
     since = min((_utc(t.created_at) for t in open_tasks if t.created_at), default=None)
     return PublicStatus(
         service=localized(card.get("name") or row.process_key),

@@ -22,16 +22,15 @@ def card_text(card_texts: Mapping[str, Any], element_id: str, bpmn_text: str, lo
 
 
 def current_steps_text(
-    step_names: Mapping[str, Any], names: Mapping[str, str], current_step: str, locale: str
+    step_names: Mapping[str, Any], ids: Mapping[str, str], current_step: str, locale: str
 ) -> str:
     """A case's current steps, kept as BPMN names joined by «، », in `locale`.
 
     Waiting for a payment is a step with no task, so each name is found among the version's
-    elements (`names`: element id to BPMN name) rather than among the open tasks.
+    elements (`ids`: element id by BPMN name) rather than among the open tasks.
     """
     parts = [part.strip() for part in current_step.split("،") if part.strip()]
     if not step_names or not parts:
         return current_step
-    ids = {name: element_id for element_id, name in names.items()}
     texts = [card_text(step_names, ids.get(part, ""), part, locale) for part in parts]
     return JOINERS.get(locale, ", ").join(texts)
