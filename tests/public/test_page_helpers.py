@@ -94,6 +94,55 @@ def test_quick_gettext_gives_what_flask_babel_gives(app: Flask) -> None:
         assert gettext("Sign in") == "ورود"
 
 
+#: Uses of `_` whose compiled text must equal what the template's `_` gives on each render.
+TRANSLATED_TEMPLATES = [
+    '{{ _("Track a case") }}',
+    '<p title="{{ _("Track a case") }}">{{ _("Tracking code") }}</p>',
+    '{{ _("Track a case") ~ " <&>" }}',  # safe text joined to plain text: the plain escaped
+    '{{ "" | default(_("Track a case"), true) }}',
+    '{% autoescape false %}{{ _("Track a case") ~ " <&>" }}{% endautoescape %}',
+    '{{ _("50%% off") }}',  # formatted even without values
+    '{{ _("Fees & <b>payments</b>") }}',  # the catalogue's text is trusted, not escaped
+    '{{ _("A fee of %(amount)s is payable.", amount="<b>5</b>") }}',  # values: on each render
+    '{% set label = _("Status") %}{{ label }}|{{ label|length > 0 }}',
+]
+
+
+def test_constant_texts_are_compiled_in_each_language_as_the_render_would_give_them(
+    app: Flask,
+) -> None:
+    for locale in ("fa", "en"):
+        with app.test_request_context(f"/?lang={locale}"):
+            refresh()
+            compiled = app.jinja_env.for_locale(locale)
+            for source in TRANSLATED_TEMPLATES:
+                expected = app.jinja_env.from_string(source).render()  # `_` called per render
+                assert compiled.from_string(source).render() == expected, (locale, source)
+            code = compiled.compile('{{ _("Track a case") }}', raw=True)
+            assert ("پیگیری پرونده" if locale == "fa" else "Track a case") in code
+            assert "'_'" not in code  # nothing left to look up or call
+            dynamic = compiled.compile('{{ _("Due %(day)s", day=1) }}', raw=True)
+            assert "'_'" in dynamic
+
+
+def test_each_language_gets_its_own_compiled_pages(app: Flask) -> None:
+    with app.test_request_context("/?lang=fa"):
+        refresh()
+        persian = app.jinja_env.get_template("portal/lookup.html")
+        assert render_template_string("{{ _('Track a case') }}") == "پیگیری پرونده"
+        with force_locale("en"):
+            english = app.jinja_env.get_template("portal/lookup.html")
+    assert persian is not english
+    assert (persian.environment.compiled_locale, english.environment.compiled_locale) == (
+        "fa",
+        "en",
+    )
+    # Without a request or a forced language the texts are translated on each render.
+    with app.app_context():
+        unchosen = app.jinja_env.get_template("portal/lookup.html")
+    assert unchosen.environment.compiled_locale is None
+
+
 def render_in_english(app: Flask, template: str) -> str:
     with app.test_request_context("/?lang=en"):
         refresh()
