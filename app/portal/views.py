@@ -62,7 +62,7 @@ from app.forms.services import (
     validate,
 )
 from app.forms.validation import human_size
-from app.i18n import current_locale, localized, ngettext
+from app.i18n import SUPPORTED_LOCALES, current_locale, localized, ngettext
 from app.i18n import gettext as _
 from app.kiosk import terminal
 from app.persian.identifiers import check_mobile, check_national_code, check_tracking_code
@@ -189,10 +189,16 @@ def diagram(process_key: str, number: int) -> ResponseReturnValue:
     )
     if version is None or "process.bpmn" not in version.files:
         abort(404)
-    response = Response(version.files["process.bpmn"], mimetype="application/xml")
+    labels = request.args.get("labels")
+    if labels in SUPPORTED_LOCALES:  # the case and service pages: named for citizens
+        response = Response(services.readable_diagram(version, labels), mimetype="application/xml")
+        # The role catalogue can be renamed without a new version: keep it for a day.
+        response.headers["Cache-Control"] = "public, max-age=86400"
+    else:  # the file as deployed, for analysts and their tools
+        response = Response(version.files["process.bpmn"], mimetype="application/xml")
+        # A deployed version never changes: its diagram can be cached for good.
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # A deployed version never changes: its diagram can be cached for good.
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
 

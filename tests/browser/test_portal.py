@@ -151,6 +151,10 @@ def test_file_follow_and_look_up_a_request(
     assert current.first.get_attribute("data-element-id") == "review_application"
     assert page.locator(".djs-element.done[data-element-id=submit_application]").count() == 1
     assert page.locator(".bjs-powered-by").is_visible()
+    # Lanes are drawn with their roles' names, not the codes the file keeps for the engine.
+    lane = page.locator("[data-element-id=lane_urb_expert] > .djs-visual text")
+    assert "کارشناس" in (lane.first.text_content() or "")
+    assert "URB_EXPERT" not in (page.locator(".diagram").text_content() or "")
     # A figure, not an image: an image's content is hidden from screen readers, yet the
     # viewer's watermark link inside it can still take the focus.
     diagram = page.get_by_role("figure", name=re.compile("مرحله کنونی"))

@@ -60,7 +60,7 @@ def test_the_case_page_marks_the_current_step_and_shows_the_timeline(
     assert "submit_application" in diagram.get("data-done").split()
     assert (
         diagram.get("data-bpmn-url")
-        == f"/services/sample_permit/v{case.process_version.number}/process.bpmn"
+        == f"/services/sample_permit/v{case.process_version.number}/process.bpmn?labels=fa"
     )
     steps = [li.text_content() for li in root.xpath("//ol[@class='timeline']/li")]
     assert any("ثبت درخواست" in s and "طول کشید" in s and "زمان شما" in s for s in steps)

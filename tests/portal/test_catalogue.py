@@ -6,9 +6,11 @@ import time
 from collections.abc import Callable
 
 from flask.testing import FlaskClient
-from lxml import html
+from lxml import etree, html
 
 from app.accounts.models import District, User
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 
 def test_the_catalogue_lists_deployed_services(client: FlaskClient, district: District) -> None:
@@ -48,6 +50,40 @@ def test_the_diagram_is_served_as_xml_that_cannot_be_sniffed(
     assert b"<bpmn:definitions" in response.data
     assert client.get("/services/sample_permit/v99/process.bpmn").status_code == 404
     assert client.get("/services/nothing").status_code == 404
+
+
+def _names(xml: bytes, kind: str) -> dict[str, str]:
+    root = etree.fromstring(xml)
+    return {e.get("id"): e.get("name") for e in root.iter(f"{BPMN}{kind}") if e.get("name")}
+
+
+def test_citizens_read_the_diagram_with_roles_and_steps_named_in_their_language(
+    client: FlaskClient, district: District
+) -> None:
+    raw = client.get("/services/sample_permit/v1/process.bpmn").data
+    assert _names(raw, "lane")["lane_applicant"] == "APPLICANT"  # as deployed: role codes
+    persian = client.get("/services/sample_permit/v1/process.bpmn?labels=fa")
+    assert persian.status_code == 200
+    assert persian.mimetype == "application/xml"
+    assert persian.headers["X-Content-Type-Options"] == "nosniff"
+    assert persian.headers["Cache-Control"] == "public, max-age=86400"
+    lanes = _names(persian.data, "lane")
+    assert lanes["lane_applicant"] == "متقاضی / مالک / وکیل مالک"
+    assert lanes["lane_urb_expert"] == "کارشناس شهرسازی"
+    assert _names(persian.data, "userTask")["review_application"] == "بررسی مدارک"
+    english = client.get("/services/sample_permit/v1/process.bpmn?labels=en").data
+    assert _names(english, "lane")["lane_applicant"] == "Applicant (owner or attorney)"
+    assert _names(english, "userTask")["review_application"] == "Document review"
+    assert list(_names(english, "participant").values()) == ["Sample permit"]
+    assert list(_names(persian.data, "participant").values()) == ["صدور پروانه نمونه"]
+    # Only names change: every element, flow and shape of the layout is still there.
+    assert [e.get("id") for e in etree.fromstring(english).iter() if e.get("id")] == [
+        e.get("id") for e in etree.fromstring(raw).iter() if e.get("id")
+    ]
+    # Any other value is the file as deployed, cached for good.
+    other = client.get("/services/sample_permit/v1/process.bpmn?labels=de")
+    assert other.data == raw
+    assert other.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def _clone_service(key: str, channels: list[str] | None, name: str) -> None:
