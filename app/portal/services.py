@@ -177,10 +177,9 @@ def readable_diagram(version: ProcessVersion, locale: str) -> bytes:
         if isinstance(service_name, dict) and service_name.get(locale):
             pool.set("name", str(service_name[locale]))  # the service's name, as the page's
     for lane in root.iterfind(".//bpmn:lane", BPMN_NS):
-        code = lane.get("name") or ""
-        named = role_names.get(code, {})
-        if isinstance(named, dict) and named.get(locale):
-            lane.set("name", str(named[locale]))
+        code = lane.get("name")
+        if code:  # roles.json is keyed like a card's texts: {code: {"fa": …, "en": …}}
+            lane.set("name", card_text(role_names, code, code, locale))
     for node in root.iter():
         element_id = node.get("id") if isinstance(node.tag, str) else None
         if element_id in step_names and node.get("name"):
